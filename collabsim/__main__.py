@@ -1,0 +1,5 @@
+"""``python -m collabsim``: the command line."""
+
+from collabsim.cli import app
+
+app()

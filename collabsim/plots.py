@@ -1,0 +1,75 @@
+"""Matplotlib figures of one run (PNG, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+__all__ = ["plot_backlog", "plot_handling_time", "plot_indices"]
+
+
+def _warmup_line(ax: plt.Axes, warmup: int) -> None:
+    if warmup > 0:
+        ax.axvline(warmup, color="grey", linestyle=":", label="end of warm-up")
+
+
+def plot_backlog(timeseries: pd.DataFrame, warmup: int, path: Path) -> Path:
+    """Open cases and queued jobs per day."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(timeseries["day"], timeseries["backlog"], label="open cases (backlog)")
+    ax.plot(timeseries["day"], timeseries["waiting"], label="jobs waiting for staff")
+    _warmup_line(ax, warmup)
+    ax.set_xlabel("day")
+    ax.set_ylabel("cases")
+    ax.set_title("Backlog")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_handling_time(cases: pd.DataFrame, path: Path) -> Path:
+    """Distribution of handling time (report to closure) of measured, closed cases."""
+    done = cases[(cases["measured"]) & (cases["status"] == "closed")]["handling_days"]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    if len(done):
+        ax.hist(done, bins=40, color="#4c72b0")
+        for q, style in ((0.5, "-"), (0.9, "--")):
+            v = float(done.quantile(q))
+            ax.axvline(v, color="black", linestyle=style, label=f"p{int(q * 100)} = {v:.1f} days")
+        ax.legend()
+    ax.set_xlabel("days from report to closure")
+    ax.set_ylabel("cases")
+    ax.set_title("Handling time")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_indices(timeseries: pd.DataFrame, warmup: int, path: Path) -> Path:
+    """The three collaboration-dynamics indices over time."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    labels = {
+        "engagement": "principled engagement",
+        "motivation": "shared motivation",
+        "capacity": "capacity for joint action",
+    }
+    for col, label in labels.items():
+        ax.plot(timeseries["day"], timeseries[col], label=label)
+    _warmup_line(ax, warmup)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("day")
+    ax.set_ylabel("index (0 to 1)")
+    ax.set_title("Collaboration dynamics")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,371 @@
+"""Scenario schema: the parameters of a simulation, as validated data.
+
+A scenario is plain data. It is loaded from TOML by :mod:`collabsim.loading`
+and handed to the model; the model never reads files. Every field is
+documented once, in ``docs/scenario-reference.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "AgencyTemplate",
+    "Arrivals",
+    "Barriers",
+    "Channel",
+    "Choice",
+    "Distribution",
+    "Dynamics",
+    "EntryChannel",
+    "Link",
+    "Pathway",
+    "PlanItem",
+    "Run",
+    "Scenario",
+    "Service",
+]
+
+PROVINCE = "province"
+"""City name of an agency that serves every city."""
+
+Unit = float
+Probability = float
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Distribution(_Strict):
+    """A non-negative duration in days.
+
+    ``exponential`` uses only ``mean``; ``lognormal`` uses ``mean`` and the
+    coefficient of variation ``cv``; ``fixed`` is always ``mean``.
+    """
+
+    dist: Literal["exponential", "lognormal", "fixed"] = "exponential"
+    mean: float = Field(ge=0.0)
+    cv: float = Field(default=1.0, gt=0.0)
+
+
+class Service(_Strict):
+    """One kind of service a case may need."""
+
+    stage: Literal["entry", "case_management", "care"] = "care"
+    duration: Distribution
+    lag: Distribution = Distribution(dist="fixed", mean=0.0)
+    interviews_child: bool = False
+
+
+class AgencyTemplate(_Strict):
+    """Agencies of one kind (the table's key), instantiated per city."""
+
+    sector: str
+    services: list[str]
+    per_city: dict[str, int]
+    staff: int = Field(ge=1)
+    skill: Probability = Field(default=0.9, ge=0.0, le=1.0)
+    readiness: Probability = Field(default=0.8, ge=0.0, le=1.0)
+    sectoral_ego: Probability = Field(default=0.0, ge=0.0, le=1.0)
+    reporting_discipline: Probability = Field(default=1.0, ge=0.0, le=1.0)
+    case_manager: bool = False
+
+
+class Channel(_Strict):
+    """A way of sending a referral."""
+
+    latency_days: float = Field(ge=0.0)
+    miscommunication: Probability = Field(ge=0.0, le=1.0)
+
+
+class Link(_Strict):
+    """Referral edges from every agency of one kind to every agency of another."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    channel: str
+    sop: bool = False
+    same_city: bool = True
+
+
+class EntryChannel(_Strict):
+    """How a report reaches the system.
+
+    ``service`` is the first-contact service at an agency of the case's city
+    (e.g. a complaint post's counselling); without it the case starts
+    directly with the pathway's first step.
+    """
+
+    share: Probability = Field(ge=0.0, le=1.0)
+    service: str | None = None
+
+
+class Arrivals(_Strict):
+    """Case arrivals: a Poisson process per city and the mix of cases."""
+
+    cases_per_year: dict[str, float]
+    case_types: dict[str, Probability]
+    risk: dict[str, Probability] = {"medium": 1.0}
+    entry_channels: dict[str, EntryChannel] = {"direct": EntryChannel(share=1.0)}
+
+
+class PlanItem(_Strict):
+    """Whether a case of one type needs a service, and how many sessions."""
+
+    p: Probability = Field(ge=0.0, le=1.0)
+    sessions: float = Field(default=1.0, ge=1.0)
+
+
+class Pathway(_Strict):
+    """The steps a case goes through.
+
+    ``kind = "plan"``: entry steps, then the care services of the case's plan
+    (drawn by type and risk) in ``order``, then the closing steps.
+    ``kind = "routing"``: a Markov routing between services (an open
+    queueing network); a case leaves when the routing row sums below one.
+    """
+
+    kind: Literal["plan", "routing"] = "plan"
+    entry_steps: list[str] = []
+    closing_steps: list[str] = []
+    order: list[str] = []
+    plans: dict[str, dict[str, PlanItem]] = {}
+    risk_multiplier: dict[str, dict[str, float]] = {}
+    entry: dict[str, Probability] = {}
+    routing: dict[str, dict[str, Probability]] = {}
+    max_steps: int = Field(default=200, ge=1)
+
+
+class Miscommunication(_Strict):
+    """Barrier 1 parameters."""
+
+    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    late_share: Probability = Field(default=0.5, ge=0.0, le=1.0)
+    misrouted_share: Probability = Field(default=0.3, ge=0.0, le=1.0)
+    late_days: float = Field(default=3.0, ge=0.0)
+    misroute_days: float = Field(default=2.0, ge=0.0)
+
+
+class TaskDuplication(_Strict):
+    """Barrier 2 parameters."""
+
+    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    service: str = "assessment"
+
+
+class MissingReports(_Strict):
+    """Barrier 3 parameters."""
+
+    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class SectoralEgo(_Strict):
+    """Barrier 4 parameters."""
+
+    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    refuse_share: Probability = Field(default=0.3, ge=0.0, le=1.0)
+    hold_days: float = Field(default=5.0, ge=0.0)
+    refusal_notice_days: float = Field(default=3.0, ge=0.0)
+
+
+class SopFragmentation(_Strict):
+    """Barrier 5 parameters: ``intensity`` is one minus SOP integration."""
+
+    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    service: str = "intake"
+
+
+class FacilityDistrust(_Strict):
+    """Barrier 6 parameters."""
+
+    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    learning_rate: Unit = Field(default=0.1, ge=0.0, le=1.0)
+
+
+class Resources(_Strict):
+    """Barrier 7 parameters."""
+
+    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    vacancy_rate: Probability = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class Barriers(_Strict):
+    """The seven barriers of the study; each is off at ``intensity = 0``."""
+
+    miscommunication: Miscommunication = Miscommunication()
+    task_duplication: TaskDuplication = TaskDuplication()
+    missing_reports: MissingReports = MissingReports()
+    sectoral_ego: SectoralEgo = SectoralEgo()
+    sop: SopFragmentation = SopFragmentation()
+    facility_distrust: FacilityDistrust = FacilityDistrust()
+    resources: Resources = Resources()
+
+
+BARRIER_NAMES: tuple[str, ...] = tuple(Barriers.model_fields)
+
+
+class Dynamics(_Strict):
+    """Collaboration dynamics (Emerson & Nabatchi): the evolving state."""
+
+    enabled: bool = True
+    initial_trust: Probability = Field(default=0.5, ge=0.0, le=1.0)
+    same_sector_trust: Probability = Field(default=0.7, ge=0.0, le=1.0)
+    initial_understanding: Probability = Field(default=0.4, ge=0.0, le=1.0)
+    trust_gain: Unit = Field(default=0.05, ge=0.0, le=1.0)
+    trust_loss: Unit = Field(default=0.15, ge=0.0, le=1.0)
+    understanding_gain: Unit = Field(default=0.01, ge=0.0, le=1.0)
+    conference_gain: Unit = Field(default=0.1, ge=0.0, le=1.0)
+    conference_interval_days: float = Field(default=30.0, gt=0.0)
+    conference_quality: Probability = Field(default=0.7, ge=0.0, le=1.0)
+    decay_per_day: Unit = Field(default=0.002, ge=0.0, le=1.0)
+    initial_commitment: Probability = Field(default=0.6, ge=0.0, le=1.0)
+    commitment_rate: Unit = Field(default=0.05, ge=0.0, le=1.0)
+    hub_leadership: Probability = Field(default=0.6, ge=0.0, le=1.0)
+
+
+class Choice(_Strict):
+    """Weights of the case manager's choice of provider."""
+
+    sop: float = Field(default=1.0, ge=0.0)
+    trust: float = Field(default=1.0, ge=0.0)
+    readiness: float = Field(default=0.5, ge=0.0)
+    load: float = Field(default=0.5, ge=0.0)
+    same_city: float = Field(default=1.0, ge=0.0)
+
+
+class Run(_Strict):
+    """Length of a run and what counts in its statistics."""
+
+    days: int = Field(default=365, ge=1)
+    warmup_days: int = Field(default=0, ge=0)
+    stall_days: float = Field(default=60.0, gt=0.0)
+    hours_per_staff_day: float = Field(default=8.0, gt=0.0)
+    follow_up_interval_days: float = Field(default=14.0, gt=0.0)
+    follow_up_norm_working_days: int = Field(default=3, ge=0)
+
+
+class Scenario(_Strict):
+    """A whole scenario. See ``docs/scenario-reference.md``."""
+
+    name: str = "unnamed"
+    description: str = ""
+    run: Run = Run()
+    arrivals: Arrivals
+    services: dict[str, Service]
+    agencies: dict[str, AgencyTemplate]
+    channels: dict[str, Channel] = {"direct": Channel(latency_days=0.0, miscommunication=0.0)}
+    default_channel: str = "direct"
+    links: list[Link] = []
+    pathway: Pathway
+    barriers: Barriers = Barriers()
+    dynamics: Dynamics = Dynamics()
+    choice: Choice = Choice()
+    shared_case_system: bool = False
+    shared_channel: str = "system"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        """Check the references between sections; raise naming the field."""
+        for err in _cross_field_errors(self):
+            raise ValueError(err)
+        return self
+
+    @property
+    def cities(self) -> list[str]:
+        """The cities with case arrivals, in scenario order."""
+        return list(self.arrivals.cases_per_year)
+
+
+def _shares_error(field: str, shares: dict[str, float]) -> str | None:
+    total = sum(shares.values())
+    if not shares or not math.isclose(total, 1.0, abs_tol=1e-6):
+        return f"{field}: shares must sum to 1 (they sum to {total:g})"
+    return None
+
+
+def _cross_field_errors(s: Scenario) -> list[str]:
+    errs: list[str] = []
+    services = set(s.services)
+    kinds = set(s.agencies)
+    cities = set(s.cities) | {PROVINCE}
+    offered: set[str] = set()
+    for kind, tpl in s.agencies.items():
+        offered |= set(tpl.services)
+        for svc in tpl.services:
+            if svc not in services:
+                errs.append(f"agencies.{kind}.services: unknown service {svc!r}")
+        for city in tpl.per_city:
+            if city not in cities:
+                errs.append(
+                    f"agencies.{kind}.per_city: unknown city {city!r} "
+                    f"(expected one of {sorted(cities)})"
+                )
+    for i, link in enumerate(s.links):
+        for end, kind in (("from", link.source), ("to", link.target)):
+            if kind not in kinds:
+                errs.append(f"links[{i}].{end}: unknown agency kind {kind!r}")
+        if link.channel not in s.channels:
+            errs.append(f"links[{i}].channel: unknown channel {link.channel!r}")
+    if s.default_channel not in s.channels:
+        errs.append(f"default_channel: unknown channel {s.default_channel!r}")
+    if s.shared_case_system and s.shared_channel not in s.channels:
+        errs.append(f"shared_channel: unknown channel {s.shared_channel!r}")
+    a = s.arrivals
+    for name, shares in (
+        ("arrivals.case_types", a.case_types),
+        ("arrivals.risk", a.risk),
+        ("arrivals.entry_channels", {k: v.share for k, v in a.entry_channels.items()}),
+    ):
+        if (e := _shares_error(name, shares)) is not None:
+            errs.append(e)
+    used: list[tuple[str, str]] = [
+        (f"arrivals.entry_channels.{name}.service", ch.service)
+        for name, ch in a.entry_channels.items()
+        if ch.service is not None
+    ]
+    for city, rate in a.cases_per_year.items():
+        if rate < 0:
+            errs.append(f"arrivals.cases_per_year.{city}: must be >= 0")
+    p = s.pathway
+    used += [("pathway.entry_steps", x) for x in p.entry_steps]
+    used += [("pathway.closing_steps", x) for x in p.closing_steps]
+    used += [("pathway.order", x) for x in p.order]
+    if p.kind == "plan":
+        for ctype in a.case_types:
+            if ctype not in p.plans:
+                errs.append(f"pathway.plans: no plan for case type {ctype!r}")
+        for ctype, plan in p.plans.items():
+            for svc in plan:
+                used.append((f"pathway.plans.{ctype}", svc))
+                if svc not in p.order:
+                    errs.append(f"pathway.plans.{ctype}.{svc}: not listed in pathway.order")
+        for risk, mult in p.risk_multiplier.items():
+            if risk not in a.risk:
+                errs.append(f"pathway.risk_multiplier.{risk}: unknown risk level")
+            used += [(f"pathway.risk_multiplier.{risk}", x) for x in mult]
+    else:
+        if (e := _shares_error("pathway.entry", p.entry)) is not None:
+            errs.append(e)
+        used += [("pathway.entry", x) for x in p.entry]
+        for src, row in p.routing.items():
+            used.append(("pathway.routing", src))
+            used += [(f"pathway.routing.{src}", x) for x in row]
+            if sum(row.values()) > 1.0 + 1e-9:
+                errs.append(f"pathway.routing.{src}: probabilities sum above 1")
+    b = s.barriers
+    if b.task_duplication.intensity > 0:
+        used.append(("barriers.task_duplication.service", b.task_duplication.service))
+    if b.sop.intensity > 0:
+        used.append(("barriers.sop.service", b.sop.service))
+    for field, svc in used:
+        if svc not in services:
+            errs.append(f"{field}: unknown service {svc!r}")
+        elif svc not in offered and not field.startswith("barriers"):
+            errs.append(f"{field}: no agency offers service {svc!r}")
+    return errs
