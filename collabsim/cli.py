@@ -57,7 +57,8 @@ def run(
         int | None, typer.Option(min=1, help="Run length in days (default: the scenario's).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Folder for the outputs (default: out/<scenario name>).")
+        Path | None,
+        typer.Option(help="Folder for the outputs (default: out/<scenario file name>)."),
     ] = None,
     set_: Annotated[
         list[str] | None,

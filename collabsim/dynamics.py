@@ -12,7 +12,7 @@ closes the virtuous and the vicious cycle:
 * joint case conferences every ``conference_interval_days``: each agency
   attends with probability equal to its commitment; attending pairs gain
   ``U += conference_gain * quality * leadership * (1 - U)``;
-* without contact ``T`` and ``U`` decay toward their starting values;
+* every day ``T`` and ``U`` decay toward their starting values;
 * commitment moves toward ``good_share * (1 - sectoral_ego)``.
 
 Assumption (no source gives numbers): the rates and the outcome penalties
@@ -88,6 +88,8 @@ class CollaborationState:
 
     def observe_quality(self, i: int, j: int, done_right: bool, rate: float) -> None:
         """Agency i updates its belief in j's facility readiness from one service."""
+        if not self.enabled:
+            return
         r = self.R[i, j]
         self.R[i, j] = r + rate * ((1.0 if done_right else 0.0) - r)
 
@@ -112,6 +114,12 @@ class CollaborationState:
         gain = p.conference_gain * p.conference_quality * p.hub_leadership
         self.U += gain * pair * (1.0 - self.U)
 
+    def mean_over_links(self, matrix: np.ndarray) -> float:
+        """Mean of a pair matrix over the network's edges (all pairs if it has none)."""
+        if self._src.size:
+            return float(matrix[self._src, self._dst].mean())
+        return float(matrix.mean())
+
     def indices(self, sop_integration: float, knowledge: float, resources: float) -> Indices:
         """The three components of collaboration dynamics, each in [0, 1].
 
@@ -124,12 +132,8 @@ class CollaborationState:
             (principled engagement, shared motivation, capacity for joint action).
         """
         p = self.p
-        if self._src.size:
-            t = float(self.T[self._src, self._dst].mean())
-            u = float(self.U[self._src, self._dst].mean())
-        else:
-            t, u = float(self.T.mean()), float(self.U.mean())
-        frequency = min(1.0, 30.0 / p.conference_interval_days)
+        t, u = self.mean_over_links(self.T), self.mean_over_links(self.U)
+        frequency = min(1.0, 30.0 / max(1, round(p.conference_interval_days)))
         engagement = frequency * (self.attendance + u) / 2.0
         motivation = (t + u + float(self.commitment.mean())) / 3.0
         capacity = (sop_integration + knowledge + p.hub_leadership + resources) / 4.0

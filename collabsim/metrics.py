@@ -21,7 +21,7 @@ __all__ = ["BARRIER_EVENT_KINDS", "agency_table", "case_table", "summarize", "wo
 BARRIER_EVENT_KINDS: dict[str, tuple[str, ...]] = {
     "miscommunication": ("referral_late", "referral_misrouted", "referral_lost"),
     "task_duplication": ("duplicated_assessment",),
-    "missing_reports": ("unreported",),
+    "missing_reports": ("unreported", "unrecorded"),
     "sectoral_ego": ("held", "refused"),
     "sop": ("reintake",),
     "facility_distrust": ("bypass",),
@@ -180,7 +180,11 @@ def summarize(model: CollaborationModel, cases: pd.DataFrame | None = None) -> d
         "follow_up_waits": int(m["follow_up_waits"].sum()) if n else 0,
         "cases_registered": int(m["registered"].sum()) if n else 0,
         "cases_recorded": int(m["recorded"].sum()) if n else 0,
-        "recorded_share": mean(m["recorded"].astype(float)) if n else float("nan"),
+        "recorded_share": (
+            float(m["recorded"].sum() / m["registered"].sum())
+            if n and m["registered"].any()
+            else float("nan")
+        ),
         "follow_up_within_norm_share": (
             float((follow <= run.follow_up_norm_working_days).mean())
             if len(follow)

@@ -171,7 +171,7 @@ class CollaborationModel(mesa.Model):
     @property
     def mean_trust(self) -> float:
         """Mean trust over the network's linked pairs."""
-        return float(self.state.T.mean())
+        return self.state.mean_over_links(self.state.T)
 
     def _indices(self) -> tuple[float, float, float]:
         knowledge = self.reports_made / self.reports_due if self.reports_due else 1.0
@@ -270,12 +270,11 @@ class CollaborationModel(mesa.Model):
         j = self._choose(case, i, svc, u_choice, u_bypass)
         edge = self.network.get_edge_data(i, j)
         if edge is None:
-            ch = self.params.channels[self.params.default_channel]
-            latency, rate, channel = (
-                ch.latency_days,
-                ch.miscommunication,
-                self.params.default_channel,
-            )
+            channel = self.params.default_channel
+            if self.params.shared_case_system:
+                channel = self.params.shared_channel
+            ch = self.params.channels[channel]
+            latency, rate = ch.latency_days, ch.miscommunication
         else:
             latency, rate, channel = edge["latency_days"], edge["miscommunication"], edge["channel"]
         case.note(now, "referred", j, f"{svc} from {self.agencies[i].name} by {channel}")
@@ -340,10 +339,12 @@ class CollaborationModel(mesa.Model):
         if i is not None:
             b = self.params.barriers
             formal = bool(self._sop_link[i, j])
-            if self.barriers.sop_reintake(j not in case.seen, formal, u_sop):
+            if svc != b.sop.service and self.barriers.sop_reintake(
+                j not in case.seen, formal, u_sop
+            ):
                 x = draw_duration(services[b.sop.service].duration, u_sop_dur)
                 extra += x
-                case.interviews += 1
+                case.interviews += services[b.sop.service].interviews_child
                 case.note(self.now, "reintake", j, f"{x:.2f} days of staff time")
             assessed = case.assessed_by is not None and case.assessed_by != j
             if svc != b.task_duplication.service and self.barriers.task_duplication(
@@ -351,7 +352,7 @@ class CollaborationModel(mesa.Model):
             ):
                 x = draw_duration(services[b.task_duplication.service].duration, u_dup_dur)
                 extra += x
-                case.interviews += 1
+                case.interviews += services[b.task_duplication.service].interviews_child
                 case.note(self.now, "duplicated_assessment", j, f"{x:.2f} days of staff time")
         case.duplicated_days += extra
         case.seen.add(j)
@@ -395,7 +396,7 @@ class CollaborationModel(mesa.Model):
         agency, job = arg
         case, now = job.case, self.now
         r = case.rng
-        u_rework, u_lag, u_report = r.random(), r.random(), r.random()
+        u_rework, u_lag, u_report, u_record = (r.random() for _ in range(4))
         spec = self.params.services[job.service]
         agency.release(now)
         self._load[agency.index] = agency.load
@@ -408,7 +409,8 @@ class CollaborationModel(mesa.Model):
             case.note(now, "rework", agency.index, f"{job.service} to be redone")
             self._schedule(now + wait, self._requeue, arg)
             return
-        agency.served += 1
+        if now >= self.warmup:
+            agency.served += 1
         j = agency.index
         if job.referrer is not None:
             self.state.handover(job.referrer, j, job.outcome)
@@ -428,7 +430,9 @@ class CollaborationModel(mesa.Model):
                 self.reports_made += 1
         if not case.registered and job.service in self._registers:
             case.registered = True
-            case.recorded = not self.barriers.missing_report(agency.reporting_discipline, u_report)
+            case.recorded = not self.barriers.missing_report(agency.reporting_discipline, u_record)
+            if not case.recorded:
+                case.note(now, "unrecorded", j, "registration not reported to the case system")
         lag = draw_duration(spec.lag, u_lag)
         if lag > 0.0:
             self._schedule(now + lag, self._next_step, case)

@@ -20,7 +20,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("handling_days_median", "handling time, median (days)"),
     ("handling_days_p90", "handling time, p90 (days)"),
     ("first_service_days_median", "time to first care service, median (days)"),
-    ("follow_up_within_norm_share", "followed up within 3 working days"),
+    ("follow_up_within_norm_share", "share followed up within the norm"),
     ("referrals_lost", "referrals lost"),
     ("referrals_misrouted", "referrals misrouted"),
     ("duplicated_staff_hours", "duplicated staff-hours"),

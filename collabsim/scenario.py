@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
 __all__ = [
     "AgencyTemplate",
@@ -66,7 +66,7 @@ class AgencyTemplate(_Strict):
 
     sector: str
     services: list[str]
-    per_city: dict[str, int]
+    per_city: dict[str, NonNegativeInt]
     staff: int = Field(ge=1)
     skill: Probability = Field(default=0.9, ge=0.0, le=1.0)
     readiness: Probability = Field(default=0.8, ge=0.0, le=1.0)
@@ -359,6 +359,8 @@ def _cross_field_errors(s: Scenario) -> list[str]:
             if sum(row.values()) > 1.0 + 1e-9:
                 errs.append(f"pathway.routing.{src}: probabilities sum above 1")
     b = s.barriers
+    if b.miscommunication.late_share + b.miscommunication.misrouted_share > 1.0 + 1e-9:
+        errs.append("barriers.miscommunication: late_share + misrouted_share must be <= 1")
     if b.task_duplication.intensity > 0:
         used.append(("barriers.task_duplication.service", b.task_duplication.service))
     if b.sop.intensity > 0:
