@@ -19,7 +19,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "attribute",
+    "compare",
+    "load_results",
     "load_scenario",
+    "replicate",
     "run",
     "scenario_hash",
     "simulate",
@@ -34,6 +38,10 @@ _WHERE = {
     "Scenario": "collabsim.scenario",
     "ScenarioError": "collabsim.loading",
     "load_scenario": "collabsim.loading",
+    "attribute": "collabsim.experiment",
+    "compare": "collabsim.experiment",
+    "replicate": "collabsim.experiment",
+    "load_results": "collabsim.store",
     "run": "collabsim.api",
     "scenario_hash": "collabsim.loading",
     "simulate": "collabsim.api",
@@ -43,9 +51,11 @@ if TYPE_CHECKING:
     from collabsim.agency import Agency
     from collabsim.api import RunResult, run, simulate
     from collabsim.cases import Case
+    from collabsim.experiment import attribute, compare, replicate
     from collabsim.loading import ScenarioError, load_scenario, scenario_hash
     from collabsim.model import CollaborationModel
     from collabsim.scenario import BARRIER_NAMES, Scenario
+    from collabsim.store import load_results
 
 
 def __getattr__(name: str) -> Any:

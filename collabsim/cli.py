@@ -119,6 +119,165 @@ def validate(
         raise typer.Exit(2)
 
 
+KEY_OUTPUTS = [
+    "handling_days_median",
+    "handling_days_p90",
+    "handling_days_mean",
+    "first_service_days_median",
+    "interviews_per_child",
+    "cases_closed",
+    "cases_recorded",
+    "referrals_lost",
+    "bypasses",
+]
+
+Reps = Annotated[int, typer.Option(min=2, help="Replications.")]
+Workers = Annotated[int | None, typer.Option(min=1, help="Processes to use (default: all cores).")]
+Seed = Annotated[int, typer.Option(help="Root seed of the replications.")]
+
+
+class _Bar:
+    """A rich progress bar with ETA, fed by the experiment's progress callback."""
+
+    def __init__(self, label: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task(label, total=None)
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, done: int, total: int) -> None:
+        self.progress.update(self.task, completed=done, total=total)
+
+
+def _load_or_fail(path: Path) -> Any:
+    from collabsim.loading import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        _fail(exc)
+
+
+@app.command()
+def replicate(
+    scenario: ScenarioArg,
+    reps: Reps = 10,
+    seed: Seed = 0,
+    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    workers: Workers = None,
+) -> None:
+    """Run a scenario many times; print means with 95% confidence intervals."""
+    from collabsim.experiment import replicate as run_replications
+    from collabsim.outputs import fmt
+
+    params = _load_or_fail(scenario)
+    folder = out or Path("out") / f"{scenario.stem}-replications"
+    with _Bar(f"{reps} replications") as bar:
+        result = run_replications(
+            params, reps, seed=seed, out=folder, workers=workers, progress=bar
+        )
+    table = Table(title=f"{params.name}: {reps} replications (root seed {seed})")
+    for col in ("output", "mean", "95% CI", "sd"):
+        table.add_column(col, justify="left" if col == "output" else "right")
+    for key in KEY_OUTPUTS:
+        if key in result.stats.index:
+            r = result.stats.loc[key]
+            ci = f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}"
+            table.add_row(key, fmt(r["mean"]), ci, fmt(r["sd"]))
+    console.print(table)
+    result.stats.to_csv(folder / "statistics.csv")
+    console.print(f"Results in {folder}/results.sqlite; statistics in {folder}/statistics.csv")
+    if result.failed:
+        err.print(f"[red]{len(result.failed)} runs failed[/]; run the command again to retry them")
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    a: ScenarioArg,
+    b: ScenarioArg,
+    reps: Reps = 10,
+    seed: Seed = 0,
+    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    workers: Workers = None,
+) -> None:
+    """Compare two scenarios with common random numbers: B - A with 95% intervals."""
+    from collabsim.experiment import compare as run_comparison
+    from collabsim.outputs import fmt
+    from collabsim.plots import plot_differences
+
+    pa, pb = _load_or_fail(a), _load_or_fail(b)
+    folder = out or Path("out") / f"compare-{a.stem}-vs-{b.stem}"
+    with _Bar(f"{reps} paired replications") as bar:
+        result = run_comparison(pa, pb, reps, seed=seed, out=folder, workers=workers, progress=bar)
+    table = Table(title=f"B = {pb.name} minus A = {pa.name} ({reps} paired replications)")
+    for col in ("output", "A", "B", "B - A", "95% CI"):
+        table.add_column(col, justify="left" if col == "output" else "right")
+    for key in KEY_OUTPUTS:
+        if key in result.table.index:
+            r = result.table.loc[key]
+            ci = f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}"
+            table.add_row(key, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]), ci)
+    console.print(table)
+    result.table.to_csv(folder / "comparison.csv")
+    plot_differences(
+        result.table,
+        ["handling_days_median", "handling_days_p90", "first_service_days_median"],
+        f"{pb.name} vs {pa.name}",
+        folder / "comparison.png",
+    )
+    console.print(f"Wrote {folder}/comparison.csv and comparison.png")
+    if result.failed:
+        err.print(f"[red]{len(result.failed)} runs failed[/]; run the command again to retry them")
+        raise typer.Exit(1)
+
+
+@app.command()
+def attribute(
+    scenario: ScenarioArg,
+    reps: Reps = 5,
+    seed: Seed = 0,
+    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    workers: Workers = None,
+) -> None:
+    """How many days each of the seven barriers costs (Shapley values, 95% CIs)."""
+    from collabsim.experiment import attribute as run_attribution
+    from collabsim.outputs import fmt
+    from collabsim.plots import plot_attribution
+
+    params = _load_or_fail(scenario)
+    folder = out or Path("out") / f"{scenario.stem}-attribution"
+    with _Bar(f"128 barrier combinations x {reps}") as bar:
+        result = run_attribution(params, reps, seed=seed, out=folder, workers=workers, progress=bar)
+    table = Table(title=f"{params.name}: days of handling time each barrier costs")
+    for col in ("barrier", "output", "days", "95% CI"):
+        table.add_column(col, justify="left" if col in ("barrier", "output") else "right")
+    for _, r in result.table.iterrows():
+        ci = f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}"
+        table.add_row(r["barrier"], r["output"], fmt(r["days"]), ci)
+    console.print(table)
+    for output, total in result.totals.items():
+        console.print(
+            f"all barriers on - all off, {output}: {fmt(total)} days (the values sum to it)"
+        )
+    result.table.to_csv(folder / "attribution.csv", index=False)
+    plot_attribution(result.table, folder / "attribution.png")
+    console.print(f"Wrote {folder}/attribution.csv and attribution.png")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point for ``python -m collabsim``."""
     sys.exit(app())

@@ -10,7 +10,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-__all__ = ["plot_backlog", "plot_handling_time", "plot_indices"]
+__all__ = [
+    "plot_attribution",
+    "plot_backlog",
+    "plot_differences",
+    "plot_handling_time",
+    "plot_indices",
+]
 
 
 def _warmup_line(ax: plt.Axes, warmup: int) -> None:
@@ -69,6 +75,41 @@ def plot_indices(timeseries: pd.DataFrame, warmup: int, path: Path) -> Path:
     ax.set_ylabel("index (0 to 1)")
     ax.set_title("Collaboration dynamics")
     ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_differences(table: pd.DataFrame, outputs: list[str], title: str, path: Path) -> Path:
+    """Differences (B - A) with their confidence intervals, one bar per output."""
+    rows = table.loc[[o for o in outputs if o in table.index]]
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(rows)))
+    y = range(len(rows))
+    err = [rows["diff"] - rows["ci_low"], rows["ci_high"] - rows["diff"]]
+    ax.barh(list(y), rows["diff"], xerr=err, color="#4c72b0", capsize=3)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(list(y), list(rows.index))
+    ax.set_xlabel("difference B - A (95% CI)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_attribution(table: pd.DataFrame, path: Path) -> Path:
+    """Days of handling time each barrier costs (Shapley values with 95% CIs)."""
+    outputs = list(dict.fromkeys(table["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(5 * len(outputs), 3.8), squeeze=False)
+    for ax, output in zip(axes[0], outputs, strict=True):
+        rows = table[table["output"] == output].sort_values("days")
+        err = [rows["days"] - rows["ci_low"], rows["ci_high"] - rows["days"]]
+        ax.barh(rows["barrier"], rows["days"], xerr=err, color="#c44e52", capsize=3)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel("days (Shapley value, 95% CI)")
+        ax.set_title(output)
+    fig.suptitle("What each barrier costs")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

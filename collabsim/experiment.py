@@ -1,0 +1,424 @@
+"""Experiments: replications, paired comparisons and barrier attribution.
+
+Runs are described as data (:class:`RunSpec`), executed serially or on local
+processes, and streamed into a :class:`~collabsim.store.ResultsStore` as they
+finish. Replicate seeds come from one root seed (numpy ``SeedSequence``), so
+the same experiment gives the same numbers however it is executed.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from collabsim.api import resolve_scenario
+from collabsim.api import run as run_one
+from collabsim.loading import scenario_hash
+from collabsim.scenario import BARRIER_NAMES, Scenario
+from collabsim.stats import describe
+from collabsim.store import ResultsStore
+
+__all__ = [
+    "Attribution",
+    "Comparison",
+    "RunSpec",
+    "attribute",
+    "compare",
+    "execute",
+    "replicate",
+    "replicate_seeds",
+]
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` after each run."""
+
+
+def replicate_seeds(root: int, n: int) -> list[int]:
+    """Independent seeds for ``n`` replications, derived from one root seed."""
+    children = np.random.SeedSequence(root).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def flatten(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested summary -> flat ``{"barrier_events.sop": 3, ...}``."""
+    out: dict[str, Any] = {}
+    for key, value in summary.items():
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of an experiment, as data (picklable, sent to workers)."""
+
+    experiment: str
+    arm: str
+    replication: int
+    seed: int
+    scenario: Scenario
+    keep_timeseries: bool = True
+    keep_cases: bool = False
+
+    @property
+    def key(self) -> str:
+        """The run's identity in the results store."""
+        return f"{self.experiment}/{self.arm}/{self.replication}"
+
+
+def _execute(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run one spec; never raises (a failure is an outcome)."""
+    from collabsim import __version__
+
+    start = time.perf_counter()
+    header = {
+        "run_key": spec.key,
+        "experiment": spec.experiment,
+        "arm": spec.arm,
+        "replication": spec.replication,
+        "seed": spec.seed,
+        "scenario_hash": scenario_hash(spec.scenario),
+        "version": __version__,
+    }
+    try:
+        result = run_one(spec.scenario, spec.seed)
+        outcome: dict[str, Any] = {
+            "status": "done",
+            "summary": flatten(result.summary),
+            "timeseries": result.timeseries.to_dict("records") if spec.keep_timeseries else None,
+            "cases": result.cases.to_dict("records") if spec.keep_cases else None,
+        }
+    except Exception as exc:  # a failed run is recorded, the others go on
+        outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "summary": None}
+    outcome["wall_seconds"] = time.perf_counter() - start
+    return header, outcome
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # fork needs no `if __name__ == "__main__"` guard in scripts or notebooks
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def execute(
+    specs: Sequence[RunSpec],
+    store: ResultsStore,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Run every spec not yet stored as done; store each as it finishes.
+
+    Args:
+        specs: the runs.
+        store: where results go; runs already done there are skipped, failed
+            ones are tried again.
+        workers: processes to use (default: all cores; 1 runs in this process).
+        progress: called after each run.
+
+    Returns:
+        How many runs were executed now.
+    """
+    done = store.completed()
+    pending = [s for s in specs if s.key not in done]
+    total, finished = len(specs), len(specs) - len(pending)
+    if progress:
+        progress(finished, total)
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(pending) <= 1:
+        for spec in pending:
+            store.record(*_execute(spec))
+            finished += 1
+            if progress:
+                progress(finished, total)
+        return len(pending)
+    with _pool(min(workers, len(pending))) as pool:
+        queue = iter(pending)
+        running: set[Future[tuple[dict[str, Any], dict[str, Any]]]] = set()
+        for spec in queue:  # keep a bounded number in flight
+            running.add(pool.submit(_execute, spec))
+            if len(running) >= 2 * workers:
+                break
+        while running:
+            ready, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                store.record(*fut.result())
+                finished += 1
+                if progress:
+                    progress(finished, total)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    running.add(pool.submit(_execute, nxt))
+    return len(pending)
+
+
+def _arm_table(store: ResultsStore, arm: str) -> pd.DataFrame:
+    runs = store.runs()
+    runs = runs[(runs["arm"] == arm) & (runs["status"] == "done")]
+    return runs.sort_values("replication").reset_index(drop=True)
+
+
+def _failed(store: ResultsStore) -> list[str]:
+    runs = store.runs()
+    return list(runs.loc[runs["status"] == "failed", "run_key"])
+
+
+def _outputs(table: pd.DataFrame) -> pd.DataFrame:
+    header = {"run_key", "experiment", "arm", "replication", "seed", "scenario_hash"}
+    header |= {"version", "status", "error", "finished_at", "wall_seconds", "days"}
+    cols = [
+        c
+        for c in table.columns
+        if c not in header
+        and pd.api.types.is_numeric_dtype(table[c])
+        and not pd.api.types.is_bool_dtype(table[c])
+    ]
+    return table[cols].astype(float)
+
+
+@dataclass
+class Replications:
+    """Replications of one scenario: per-run outputs and their statistics."""
+
+    runs: pd.DataFrame
+    stats: pd.DataFrame
+    failed: list[str] = field(default_factory=list)
+
+
+def replicate(
+    scenario: Scenario | str | Path,
+    reps: int,
+    *,
+    seed: int = 0,
+    out: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Replications:
+    """Run a scenario ``reps`` times and summarise with confidence intervals.
+
+    Args:
+        scenario: a scenario or its file.
+        reps: replications.
+        seed: the root seed.
+        out: the experiment folder (its ``results.sqlite`` is reused to resume).
+        overrides: dotted-path values.
+        workers: processes (default: all cores).
+        progress: called after each run.
+    """
+    params = resolve_scenario(scenario, overrides)
+    specs = [
+        RunSpec("replicate", "A", i, s, params) for i, s in enumerate(replicate_seeds(seed, reps))
+    ]
+    store = ResultsStore(Path(out) / "results.sqlite")
+    try:
+        execute(specs, store, workers=workers, progress=progress)
+        table = _arm_table(store, "A")
+        return Replications(table, describe(_outputs(table)), _failed(store))
+    finally:
+        store.close()
+
+
+@dataclass
+class Comparison:
+    """A paired comparison of two scenarios (B minus A)."""
+
+    table: pd.DataFrame
+    runs_a: pd.DataFrame
+    runs_b: pd.DataFrame
+    failed: list[str] = field(default_factory=list)
+
+
+def compare(
+    a: Scenario | str | Path,
+    b: Scenario | str | Path,
+    reps: int,
+    *,
+    seed: int = 0,
+    out: str | Path,
+    common_random_numbers: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Compare two scenarios over ``reps`` replications.
+
+    With common random numbers (the default) both arms use the same seeds, so
+    the same cases arrive at the same times in both; the difference B - A is
+    then estimated per replication (a paired comparison). Without, arm B uses
+    other seeds and the interval is Welch's, for two independent samples.
+
+    Returns:
+        Per output: ``mean_a``, ``mean_b``, ``diff``, ``ci_low``, ``ci_high``,
+        ``half_width``.
+    """
+    pa, pb = resolve_scenario(a), resolve_scenario(b)
+    seeds_a = replicate_seeds(seed, reps)
+    seeds_b = seeds_a if common_random_numbers else replicate_seeds(seed + 1_000_003, reps)
+    name = "compare" if common_random_numbers else "compare-independent"
+    specs = [RunSpec(name, "A", i, s, pa) for i, s in enumerate(seeds_a)]
+    specs += [RunSpec(name, "B", i, s, pb) for i, s in enumerate(seeds_b)]
+    store = ResultsStore(Path(out) / "results.sqlite")
+    try:
+        execute(specs, store, workers=workers, progress=progress)
+        ra, rb = _arm_table(store, "A"), _arm_table(store, "B")
+        failed = _failed(store)
+    finally:
+        store.close()
+    xa, xb = _outputs(ra), _outputs(rb)
+    cols = [c for c in xa.columns if c in xb.columns]
+    if common_random_numbers:
+        paired = xb[cols].set_axis(rb["replication"]) - xa[cols].set_axis(ra["replication"])
+        diff = paired.dropna(how="all")
+        stats = describe(diff)
+    else:
+        stats = _welch(xa[cols], xb[cols])
+    table = pd.DataFrame(
+        {
+            "mean_a": xa[cols].mean(),
+            "mean_b": xb[cols].mean(),
+            "diff": stats["mean"],
+            "ci_low": stats["ci_low"],
+            "ci_high": stats["ci_high"],
+            "half_width": stats["half_width"],
+        }
+    )
+    table.index.name = "output"
+    return Comparison(table, ra, rb, failed)
+
+
+def _welch(xa: pd.DataFrame, xb: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    from scipy import stats as sps
+
+    rows = {}
+    for c in xa.columns:
+        a, b = xa[c].dropna(), xb[c].dropna()
+        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+        se = math.sqrt(va + vb)
+        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se else 1.0
+        half = float(sps.t.ppf(0.5 + level / 2, dof) * se) if se else 0.0
+        d = float(b.mean() - a.mean())
+        rows[c] = {"mean": d, "ci_low": d - half, "ci_high": d + half, "half_width": half}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@dataclass
+class Attribution:
+    """Shapley values of the barriers for some outputs.
+
+    Attributes:
+        table: per barrier and output: ``days`` (mean Shapley value) with its CI.
+        per_replication: the Shapley values of each replication.
+        totals: per output, v(all on) - v(all off) (mean over replications).
+    """
+
+    table: pd.DataFrame
+    per_replication: pd.DataFrame
+    totals: pd.Series
+
+
+def _mask_arm(mask: int) -> str:
+    return f"on{mask:03d}"
+
+
+def attribute(
+    scenario: Scenario | str | Path,
+    reps: int,
+    *,
+    seed: int = 0,
+    out: str | Path,
+    outputs: Iterable[str] = ("handling_days_median", "handling_days_p90"),
+    barriers: Sequence[str] = BARRIER_NAMES,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Attribution:
+    """How much of each output each barrier costs: Shapley values over on/off combinations.
+
+    Every combination of the chosen barriers on (as in the scenario) or off
+    (intensity 0) is run with the same seeds (common random numbers). Per
+    replication, barrier i gets
+    ``sum over S not containing i of |S|!(n-|S|-1)!/n! * (v(S + i) - v(S))``;
+    the values add up exactly to v(all on) - v(all off).
+
+    Args:
+        scenario: a scenario or its file.
+        reps: replications.
+        seed: the root seed.
+        out: the experiment folder.
+        outputs: summary outputs to attribute.
+        barriers: the barriers to attribute (the others stay as in the scenario).
+        workers: processes (default: all cores).
+        progress: called after each run.
+    """
+    base = resolve_scenario(scenario)
+    n = len(barriers)
+    unknown = set(barriers) - set(BARRIER_NAMES)
+    if unknown:
+        raise ValueError(f"unknown barriers: {sorted(unknown)}")
+    seeds = replicate_seeds(seed, reps)
+    specs = []
+    for mask in range(2**n):
+        off = {f"barriers.{b}.intensity": 0.0 for k, b in enumerate(barriers) if not mask >> k & 1}
+        params = resolve_scenario(base, off)
+        specs += [
+            RunSpec("attribute", _mask_arm(mask), i, s, params, keep_timeseries=False)
+            for i, s in enumerate(seeds)
+        ]
+    store = ResultsStore(Path(out) / "results.sqlite")
+    try:
+        execute(specs, store, workers=workers, progress=progress)
+        runs = store.runs()
+    finally:
+        store.close()
+    failed = runs[runs["status"] == "failed"]
+    if len(failed):
+        raise RuntimeError(f"{len(failed)} runs failed, e.g. {failed['error'].iloc[0]}")
+    outputs = list(outputs)
+    value = {
+        (arm, rep): row
+        for arm, rep, row in zip(
+            runs["arm"], runs["replication"], runs[outputs].to_dict("records"), strict=True
+        )
+    }
+    weight = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
+    rows = []
+    for rep in range(reps):
+        for k, name in enumerate(barriers):
+            phi = dict.fromkeys(outputs, 0.0)
+            others = [j for j in range(n) if j != k]
+            for size in range(n):
+                for subset in combinations(others, size):
+                    m = sum(1 << j for j in subset)
+                    with_i = value[(_mask_arm(m | 1 << k), rep)]
+                    without = value[(_mask_arm(m), rep)]
+                    for o in outputs:
+                        phi[o] += weight[size] * (with_i[o] - without[o])
+            rows.append({"replication": rep, "barrier": name, **phi})
+    per_rep = pd.DataFrame(rows)
+    stats = []
+    for key, grp in per_rep.groupby("barrier", sort=False):
+        d = describe(grp[outputs])
+        for o in outputs:
+            stats.append({"barrier": str(key), "output": o, **d.loc[o].to_dict()})
+    table = pd.DataFrame(stats).rename(columns={"mean": "days"})
+    full, empty = _mask_arm(2**n - 1), _mask_arm(0)
+    totals = pd.Series(
+        {
+            o: float(np.mean([value[(full, r)][o] - value[(empty, r)][o] for r in range(reps)]))
+            for o in outputs
+        }
+    )
+    return Attribution(table, per_rep, totals)

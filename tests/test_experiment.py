@@ -1,0 +1,165 @@
+"""Experiments: confidence intervals, common random numbers, Shapley values, crash-safe store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import collabsim
+from collabsim import experiment
+from collabsim.experiment import RunSpec, attribute, compare, execute, replicate, replicate_seeds
+from collabsim.stats import confidence_interval, replications_needed
+from collabsim.store import ResultsStore, load_results
+from tests.conftest import BASELINE, ROOT
+
+SHORT = {"run.days": 120, "run.warmup_days": 20}
+VOLATILE = ["finished_at", "wall_seconds"]
+
+
+def _short() -> collabsim.Scenario:
+    return collabsim.load_scenario(BASELINE, SHORT)
+
+
+def test_confidence_interval_covers_the_true_mean_at_the_nominal_rate() -> None:
+    rng = np.random.default_rng(11)
+    trials = 4000
+    hits = 0
+    for _ in range(trials):
+        low, high = confidence_interval(rng.normal(5.0, 2.0, size=10))
+        hits += low <= 5.0 <= high
+    assert 0.935 <= hits / trials <= 0.965
+
+
+def test_replications_needed_matches_the_normal_approximation() -> None:
+    rng = np.random.default_rng(2)
+    pilot = rng.normal(0.0, 1.0, size=2000)
+    n = replications_needed(pilot, half_width=0.2)
+    assert 90 <= n <= 105  # (1.96 / 0.2)^2 = 96
+
+
+def test_replicate_seeds_are_distinct_and_reproducible() -> None:
+    seeds = replicate_seeds(42, 20)
+    assert len(set(seeds)) == 20
+    assert seeds == replicate_seeds(42, 20)
+
+
+def _strip(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs.drop(columns=VOLATILE).sort_values("run_key").reset_index(drop=True)
+
+
+def test_serial_and_processes_give_identical_results(tmp_path: Path) -> None:
+    s = _short()
+    serial = replicate(s, 4, seed=3, out=tmp_path / "serial", workers=1)
+    parallel = replicate(s, 4, seed=3, out=tmp_path / "parallel", workers=2)
+    pd.testing.assert_frame_equal(_strip(serial.runs), _strip(parallel.runs))
+    assert list(serial.runs["seed"]) == replicate_seeds(3, 4)
+    assert serial.stats.loc["cases_arrived", "n"] == 4
+
+
+def test_common_random_numbers_narrow_the_comparison_interval(tmp_path: Path) -> None:
+    a = collabsim.load_scenario(BASELINE)
+    b = collabsim.load_scenario(ROOT / "scenarios" / "shared-case-system.toml")
+    paired = compare(a, b, 6, seed=1, out=tmp_path / "crn", workers=2)
+    indep = compare(a, b, 6, seed=1, out=tmp_path / "ind", common_random_numbers=False, workers=2)
+    for output in ("handling_days_mean", "handling_days_median"):
+        assert paired.table.loc[output, "half_width"] < indep.table.loc[output, "half_width"]
+    # the same cases arrive in both arms
+    assert (
+        paired.runs_a["cases_arrived"].to_numpy() == paired.runs_b["cases_arrived"].to_numpy()
+    ).all()
+
+
+def test_shapley_values_add_up_to_all_on_minus_all_off(tmp_path: Path) -> None:
+    chosen = ["sop", "missing_reports", "resources"]
+    result = attribute(_short(), 2, seed=5, out=tmp_path / "att", barriers=chosen, workers=2)
+    runs = load_results(tmp_path / "att")
+    for rep in (0, 1):
+        got = result.per_replication[result.per_replication["replication"] == rep]
+        on = runs[(runs["arm"] == "on007") & (runs["replication"] == rep)].iloc[0]
+        off = runs[(runs["arm"] == "on000") & (runs["replication"] == rep)].iloc[0]
+        for output in ("handling_days_median", "handling_days_p90"):
+            assert got[output].sum() == pytest.approx(on[output] - off[output], abs=1e-9)
+    assert set(result.table["barrier"]) == set(chosen)
+    total = result.table[result.table["output"] == "handling_days_median"]["days"].sum()
+    assert total == pytest.approx(result.totals["handling_days_median"], abs=1e-9)
+
+
+def test_a_failing_run_is_recorded_and_only_it_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = _short()
+    seeds = replicate_seeds(0, 3)
+    specs = [RunSpec("t", "A", i, seed, s, keep_timeseries=False) for i, seed in enumerate(seeds)]
+    real = experiment.run_one
+
+    def flaky(scenario: collabsim.Scenario, seed: int) -> collabsim.RunResult:
+        if seed == seeds[1]:
+            raise RuntimeError("disk on fire")
+        return real(scenario, seed)
+
+    store = ResultsStore(tmp_path / "results.sqlite")
+    monkeypatch.setattr(experiment, "run_one", flaky)
+    assert execute(specs, store, workers=1) == 3
+    runs = store.runs()
+    failed = runs[runs["status"] == "failed"]
+    assert list(failed["replication"]) == [1]
+    assert "disk on fire" in failed["error"].iloc[0]
+    monkeypatch.setattr(experiment, "run_one", real)
+    assert execute(specs, store, workers=1) == 1
+    assert set(store.runs()["status"]) == {"done"}
+    store.close()
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import collabsim
+    from collabsim.experiment import replicate
+    s = collabsim.load_scenario(sys.argv[1], {"run.days": 120, "run.warmup_days": 20})
+    replicate(s, 12, seed=9, out=sys.argv[2], workers=int(sys.argv[3]))
+    """
+)
+
+
+def _done(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as con:
+            return int(con.execute("SELECT count(*) FROM runs WHERE status='done'").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_killed_experiment_resumes_without_losing_or_repeating_runs(
+    tmp_path: Path, workers: int
+) -> None:
+    script = tmp_path / "exp.py"
+    script.write_text(SCRIPT)
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, str(script), str(BASELINE), str(killed), str(workers)]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while _done(killed / "results.sqlite") < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9, workers included
+    proc.wait()
+    partial = _done(killed / "results.sqlite")
+    assert 3 <= partial < 12
+    subprocess.run(cmd, check=True, timeout=300)
+    clean = tmp_path / "clean"
+    subprocess.run([*cmd[:3], str(clean), str(workers)], check=True, timeout=300)
+    resumed, fresh = load_results(killed), load_results(clean)
+    assert len(resumed) == 12 and resumed["run_key"].is_unique
+    pd.testing.assert_frame_equal(_strip(resumed), _strip(fresh))
