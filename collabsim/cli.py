@@ -136,6 +136,12 @@ Workers = Annotated[int | None, typer.Option(min=1, help="Processes to use (defa
 Seed = Annotated[int, typer.Option(help="Root seed of the replications.")]
 
 
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (tcp://host:port) to run on instead of locally."),
+]
+
+
 class _Bar:
     """A rich progress bar with ETA, fed by the experiment's progress callback."""
 
@@ -177,7 +183,11 @@ def replicate(
     reps: Reps = 10,
     seed: Seed = 0,
     out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    keep_cases: Annotated[
+        bool, typer.Option("--keep-cases", help="Also store each run's per-case table.")
+    ] = False,
     workers: Workers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Run a scenario many times; print means with 95% confidence intervals."""
     from collabsim.experiment import replicate as run_replications
@@ -187,7 +197,14 @@ def replicate(
     folder = out or Path("out") / f"{scenario.stem}-replications"
     with _Bar(f"{reps} replications") as bar:
         result = run_replications(
-            params, reps, seed=seed, out=folder, workers=workers, progress=bar
+            params,
+            reps,
+            seed=seed,
+            out=folder,
+            keep_cases=keep_cases,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
         )
     table = Table(title=f"{params.name}: {reps} replications (root seed {seed})")
     for col in ("output", "mean", "95% CI", "sd"):
@@ -213,6 +230,7 @@ def compare(
     seed: Seed = 0,
     out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Compare two scenarios with common random numbers: B - A with 95% intervals."""
     from collabsim.experiment import compare as run_comparison
@@ -222,7 +240,9 @@ def compare(
     pa, pb = _load_or_fail(a), _load_or_fail(b)
     folder = out or Path("out") / f"compare-{a.stem}-vs-{b.stem}"
     with _Bar(f"{reps} paired replications") as bar:
-        result = run_comparison(pa, pb, reps, seed=seed, out=folder, workers=workers, progress=bar)
+        result = run_comparison(
+            pa, pb, reps, seed=seed, out=folder, workers=workers, scheduler=scheduler, progress=bar
+        )
     table = Table(title=f"B = {pb.name} minus A = {pa.name} ({reps} paired replications)")
     for col in ("output", "A", "B", "B - A", "95% CI"):
         table.add_column(col, justify="left" if col == "output" else "right")
@@ -252,6 +272,7 @@ def attribute(
     seed: Seed = 0,
     out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """How many days each of the seven barriers costs (Shapley values, 95% CIs)."""
     from collabsim.experiment import attribute as run_attribution
@@ -261,7 +282,9 @@ def attribute(
     params = _load_or_fail(scenario)
     folder = out or Path("out") / f"{scenario.stem}-attribution"
     with _Bar(f"128 barrier combinations x {reps}") as bar:
-        result = run_attribution(params, reps, seed=seed, out=folder, workers=workers, progress=bar)
+        result = run_attribution(
+            params, reps, seed=seed, out=folder, workers=workers, scheduler=scheduler, progress=bar
+        )
     table = Table(title=f"{params.name}: days of handling time each barrier costs")
     for col in ("barrier", "output", "days", "95% CI"):
         table.add_column(col, justify="left" if col in ("barrier", "output") else "right")
@@ -276,6 +299,79 @@ def attribute(
     result.table.to_csv(folder / "attribution.csv", index=False)
     plot_attribution(result.table, folder / "attribution.png")
     console.print(f"Wrote {folder}/attribution.csv and attribution.png")
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[
+        Path, typer.Argument(help="An experiment TOML file.", show_default=False)
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Experiment folder (default: out/<name>).")
+    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+) -> None:
+    """Run an experiment file: a design over levers and uncertainties, with replications."""
+    from collabsim.loading import ScenarioError
+    from collabsim.store import StoreMismatch
+    from collabsim.sweep import load_experiment, write_sweep
+    from collabsim.sweep import sweep as run_sweep
+
+    try:
+        exp, _ = load_experiment(experiment)
+        folder = out or Path("out") / exp.name
+        with _Bar(f"{exp.name} ({exp.design})") as bar:
+            result = run_sweep(
+                experiment, out=folder, workers=workers, scheduler=scheduler, progress=bar
+            )
+    except (ScenarioError, StoreMismatch) as exc:
+        _fail(exc)
+    written = write_sweep(result, exp.name, folder, exp.design)
+    console.print(
+        f"{len(result.design)} design points x {exp.replications} replications = "
+        f"{len(result.runs)} runs stored in {folder}/results.sqlite"
+    )
+    if len(result.sensitivity):
+        table = Table(title=f"Sensitivity ({exp.design}), policy 0")
+        cols = [c for c in result.sensitivity.columns if c not in ("policy",)]
+        for col in cols:
+            table.add_column(col, justify="left" if col in ("output", "uncertainty") else "right")
+        first = result.sensitivity[result.sensitivity["policy"] == 0]
+        for _, r in first.iterrows():
+            table.add_row(*(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+        console.print(table)
+    console.print("Wrote " + ", ".join(str(p) for p in written))
+    if result.failed:
+        err.print(f"[red]{len(result.failed)} runs failed[/]; run the command again to retry them")
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    results: Annotated[
+        Path, typer.Argument(help="An experiment folder or its results.sqlite.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option(help="File to write (.csv or .parquet).")],
+    table: Annotated[str, typer.Option(help="runs, timeseries or cases.")] = "runs",
+) -> None:
+    """Write stored results to CSV or Parquet."""
+    from collabsim.store import load_results
+
+    if out.suffix not in (".csv", ".parquet"):
+        _fail(ValueError(f"--out {out}: expected a .csv or .parquet file"))
+    if table not in ("runs", "timeseries", "cases"):
+        _fail(ValueError(f"--table {table!r}: expected runs, timeseries or cases"))
+    try:
+        df = load_results(results, table)
+    except FileNotFoundError as exc:
+        _fail(exc)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        df.to_parquet(out, index=False)
+    console.print(f"Wrote {len(df):,} rows of {table} to {out}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

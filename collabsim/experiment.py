@@ -98,8 +98,8 @@ def _execute(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any]]:
         outcome: dict[str, Any] = {
             "status": "done",
             "summary": flatten(result.summary),
-            "timeseries": result.timeseries.to_dict("records") if spec.keep_timeseries else None,
-            "cases": result.cases.to_dict("records") if spec.keep_cases else None,
+            "timeseries": result.timeseries.to_dict("list") if spec.keep_timeseries else None,
+            "cases": result.cases.to_dict("list") if spec.keep_cases else None,
         }
     except Exception as exc:  # a failed run is recorded, the others go on
         outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "summary": None}
@@ -119,6 +119,7 @@ def execute(
     store: ResultsStore,
     *,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: Progress | None = None,
 ) -> int:
     """Run every spec not yet stored as done; store each as it finishes.
@@ -128,6 +129,8 @@ def execute(
         store: where results go; runs already done there are skipped, failed
             ones are tried again.
         workers: processes to use (default: all cores; 1 runs in this process).
+        scheduler: address of a Dask scheduler (``tcp://host:port``); the runs
+            then go to its workers, which need collabsim installed.
         progress: called after each run.
 
     Returns:
@@ -138,6 +141,8 @@ def execute(
     total, finished = len(specs), len(specs) - len(pending)
     if progress:
         progress(finished, total)
+    if scheduler is not None:
+        return _execute_dask(pending, store, scheduler, finished, total, progress)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(pending) <= 1:
         for spec in pending:
@@ -163,6 +168,30 @@ def execute(
                 nxt = next(queue, None)
                 if nxt is not None:
                     running.add(pool.submit(_execute, nxt))
+    return len(pending)
+
+
+def _execute_dask(
+    pending: list[RunSpec],
+    store: ResultsStore,
+    scheduler: str,
+    finished: int,
+    total: int,
+    progress: Progress | None,
+) -> int:
+    """Run on a Dask cluster; results are stored here, as each finishes."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - dask is a dependency
+        raise RuntimeError("Dask execution needs the 'distributed' package") from exc
+    with Client(scheduler, timeout="30s") as client:
+        futures = [client.submit(_execute, spec, key=spec.key, pure=False) for spec in pending]
+        for fut in as_completed(futures):
+            store.record(*fut.result())
+            finished += 1
+            if progress:
+                progress(finished, total)
+            fut.release()
     return len(pending)
 
 
@@ -206,7 +235,9 @@ def replicate(
     seed: int = 0,
     out: str | Path,
     overrides: Mapping[str, Any] | None = None,
+    keep_cases: bool = False,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: Progress | None = None,
 ) -> Replications:
     """Run a scenario ``reps`` times and summarise with confidence intervals.
@@ -217,16 +248,19 @@ def replicate(
         seed: the root seed.
         out: the experiment folder (its ``results.sqlite`` is reused to resume).
         overrides: dotted-path values.
+        keep_cases: also store each run's per-case table.
         workers: processes (default: all cores).
+        scheduler: a Dask scheduler address, to run there instead.
         progress: called after each run.
     """
     params = resolve_scenario(scenario, overrides)
     specs = [
-        RunSpec("replicate", "A", i, s, params) for i, s in enumerate(replicate_seeds(seed, reps))
+        RunSpec("replicate", "A", i, s, params, keep_cases=keep_cases)
+        for i, s in enumerate(replicate_seeds(seed, reps))
     ]
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
-        execute(specs, store, workers=workers, progress=progress)
+        execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
         table = _arm_table(store, "A")
         return Replications(table, describe(_outputs(table)), _failed(store))
     finally:
@@ -252,6 +286,7 @@ def compare(
     out: str | Path,
     common_random_numbers: bool = True,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: Progress | None = None,
 ) -> Comparison:
     """Compare two scenarios over ``reps`` replications.
@@ -273,7 +308,7 @@ def compare(
     specs += [RunSpec(name, "B", i, s, pb) for i, s in enumerate(seeds_b)]
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
-        execute(specs, store, workers=workers, progress=progress)
+        execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
         ra, rb = _arm_table(store, "A"), _arm_table(store, "B")
         failed = _failed(store)
     finally:
@@ -343,6 +378,7 @@ def attribute(
     outputs: Iterable[str] = ("handling_days_median", "handling_days_p90"),
     barriers: Sequence[str] = BARRIER_NAMES,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: Progress | None = None,
 ) -> Attribution:
     """How much of each output each barrier costs: Shapley values over on/off combinations.
@@ -361,6 +397,7 @@ def attribute(
         outputs: summary outputs to attribute.
         barriers: the barriers to attribute (the others stay as in the scenario).
         workers: processes (default: all cores).
+        scheduler: a Dask scheduler address, to run there instead.
         progress: called after each run.
     """
     base = resolve_scenario(scenario)
@@ -379,7 +416,7 @@ def attribute(
         ]
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
-        execute(specs, store, workers=workers, progress=progress)
+        execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
         runs = store.runs()
     finally:
         store.close()

@@ -16,6 +16,7 @@ __all__ = [
     "plot_differences",
     "plot_handling_time",
     "plot_indices",
+    "plot_sensitivity",
 ]
 
 
@@ -110,6 +111,40 @@ def plot_attribution(table: pd.DataFrame, path: Path) -> Path:
         ax.set_xlabel("days (Shapley value, 95% CI)")
         ax.set_title(output)
     fig.suptitle("What each barrier costs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_sensitivity(table: pd.DataFrame, design: str, title: str, path: Path) -> Path:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices per uncertainty, one panel per output."""
+    first = table[table["policy"] == table["policy"].min()]
+    outputs = list(dict.fromkeys(first["output"]))
+    fig, axes = plt.subplots(
+        1, len(outputs), figsize=(5 * len(outputs), 0.8 + 0.5 * 6), squeeze=False
+    )
+    for ax, output in zip(axes[0], outputs, strict=True):
+        rows = first[first["output"] == output]
+        y = list(range(len(rows)))
+        if design == "sobol":
+            ax.barh([v + 0.2 for v in y], rows["ST"], 0.4, xerr=rows["ST_conf"], label="total (ST)")
+            ax.barh(
+                [v - 0.2 for v in y],
+                rows["S1"],
+                0.4,
+                xerr=rows["S1_conf"],
+                label="first order (S1)",
+            )
+            ax.set_xlabel("Sobol index (95% CI)")
+        else:
+            ax.barh(y, rows["mu_star"], xerr=rows["mu_star_conf"], label="mu* (95% CI)")
+            ax.plot(rows["sigma"], y, "ko", label="sigma")
+            ax.set_xlabel("elementary effect")
+        ax.set_yticks(y, list(rows["uncertainty"]))
+        ax.set_title(output)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

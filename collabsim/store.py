@@ -15,7 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ResultsStore", "load_results"]
+__all__ = ["ResultsStore", "StoreMismatch", "load_results"]
+
+
+class StoreMismatch(RuntimeError):
+    """The store holds results of another design under the same experiment name."""
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -36,6 +41,11 @@ CREATE TABLE IF NOT EXISTS timeseries (
     run_key TEXT NOT NULL,
     data TEXT NOT NULL,
     PRIMARY KEY (run_key)
+);
+CREATE TABLE IF NOT EXISTS experiments (
+    experiment TEXT PRIMARY KEY,
+    design_hash TEXT NOT NULL,
+    design TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cases (
     run_key TEXT NOT NULL,
@@ -60,6 +70,28 @@ class ResultsStore:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+    def claim(self, experiment: str, design_hash: str, design: pd.DataFrame) -> None:
+        """Record the experiment's design, or check it matches the one stored.
+
+        Raises:
+            StoreMismatch: if this store holds results of a different design
+                under the same experiment name (resuming would mix them).
+        """
+        row = self._db.execute(
+            "SELECT design_hash FROM experiments WHERE experiment = ?", (experiment,)
+        ).fetchone()
+        if row is None:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO experiments VALUES (?, ?, ?)",
+                    (experiment, design_hash, design.to_json(orient="records")),
+                )
+        elif row[0] != design_hash:
+            raise StoreMismatch(
+                f"{self.path} holds results of experiment {experiment!r} with a different "
+                "design or scenario; give another output folder or remove that file"
+            )
 
     def completed(self) -> set[str]:
         """Keys of the runs stored as done."""

@@ -64,6 +64,16 @@ def test_serial_and_processes_give_identical_results(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(_strip(serial.runs), _strip(parallel.runs))
     assert list(serial.runs["seed"]) == replicate_seeds(3, 4)
     assert serial.stats.loc["cases_arrived", "n"] == 4
+    assert len(load_results(tmp_path / "serial", "timeseries")) == 4 * 120
+
+
+def test_per_case_tables_are_kept_on_request(tmp_path: Path) -> None:
+    r = replicate(_short(), 2, seed=1, out=tmp_path, workers=1, keep_cases=True)
+    cases = load_results(tmp_path, "cases")
+    assert set(cases["run_key"]) == set(r.runs["run_key"])
+    assert len(cases) == sum(int(k) for k in r.runs["cases_arrived"]) + int(
+        (~cases["measured"]).sum()
+    )
 
 
 def test_common_random_numbers_narrow_the_comparison_interval(tmp_path: Path) -> None:
