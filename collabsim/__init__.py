@@ -27,6 +27,7 @@ __all__ = [
     "run",
     "scenario_hash",
     "simulate",
+    "sweep",
 ]
 
 _WHERE = {
@@ -45,6 +46,7 @@ _WHERE = {
     "run": "collabsim.api",
     "scenario_hash": "collabsim.loading",
     "simulate": "collabsim.api",
+    "sweep": "collabsim.sweep",
 }
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from collabsim.model import CollaborationModel
     from collabsim.scenario import BARRIER_NAMES, Scenario
     from collabsim.store import load_results
+    from collabsim.sweep import sweep
 
 
 def __getattr__(name: str) -> Any:

@@ -227,6 +227,12 @@ class Replications:
     stats: pd.DataFrame
     failed: list[str] = field(default_factory=list)
 
+    def needed(self, output: str, half_width: float, level: float = 0.95) -> int:
+        """Replications needed for a ``level`` interval of ``half_width`` on ``output``."""
+        from collabsim.stats import replications_needed
+
+        return replications_needed(self.runs[output].to_numpy(dtype=float), half_width, level)
+
 
 def replicate(
     scenario: Scenario | str | Path,

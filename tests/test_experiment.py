@@ -65,6 +65,8 @@ def test_serial_and_processes_give_identical_results(tmp_path: Path) -> None:
     assert list(serial.runs["seed"]) == replicate_seeds(3, 4)
     assert serial.stats.loc["cases_arrived", "n"] == 4
     assert len(load_results(tmp_path / "serial", "timeseries")) == 4 * 120
+    half = serial.stats.loc["handling_days_mean", "half_width"]
+    assert serial.needed("handling_days_mean", half / 2) > 4
 
 
 def test_per_case_tables_are_kept_on_request(tmp_path: Path) -> None:
