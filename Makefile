@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEED ?= 1
 
-.PHONY: run test lint clean
+.PHONY: run test ui lint clean
 .DEFAULT_GOAL := run
 
 $(BIN)/collabsim: pyproject.toml
@@ -13,11 +13,16 @@ $(BIN)/collabsim: pyproject.toml
 	  [ -x $(BIN)/python ] || $$PY -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python tools/fetch-solara-assets
 	@touch $@
 
 ## Run the Jakarta baseline: prints the summary, writes out/jakarta-baseline/
 run: $(BIN)/collabsim
 	$(BIN)/collabsim run scenarios/jakarta-baseline.toml --seed $(SEED) --out out/jakarta-baseline
+
+## Open the browser app on http://127.0.0.1:8765
+ui: $(BIN)/collabsim
+	$(BIN)/collabsim ui
 
 ## Run every test (including ruff and mypy)
 test: $(BIN)/collabsim

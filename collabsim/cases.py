@@ -46,6 +46,7 @@ class CaseEvent(NamedTuple):
     kind: str
     agency: int | None
     detail: str = ""
+    days: float = 0.0
 
 
 @dataclass(slots=True, eq=False)
@@ -90,9 +91,11 @@ class Case:
     last_progress: float = 0.0
     log: list[CaseEvent] = field(default_factory=list)
 
-    def note(self, time: float, kind: str, agency: int | None = None, detail: str = "") -> None:
-        """Append an event to the trail."""
-        self.log.append(CaseEvent(time, kind, agency, detail))
+    def note(
+        self, time: float, kind: str, agency: int | None = None, detail: str = "", days: float = 0.0
+    ) -> None:
+        """Append an event to the trail (``days``: staff time it adds, where it adds some)."""
+        self.log.append(CaseEvent(time, kind, agency, detail, days))
 
 
 def _pick(shares: dict[str, float], u: float) -> str:

@@ -374,6 +374,41 @@ def export(
     console.print(f"Wrote {len(df):,} rows of {table} to {out}")
 
 
+@app.command()
+def ui(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario to start with (default: the baseline).")
+    ] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free one).")] = 8765,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; 127.0.0.1 keeps the app on this machine.")
+    ] = "127.0.0.1",
+) -> None:
+    """Open the browser app (Solara, through Mesa's SolaraViz) on http://HOST:PORT."""
+    import os
+
+    from collabsim.loading import ScenarioError, load_scenario
+
+    folder = Path("scenarios")
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    if scenario is not None:
+        try:
+            load_scenario(scenario)
+        except ScenarioError as exc:
+            _fail(exc)
+        env["COLLABSIM_SCENARIO"] = str(scenario.resolve())
+        folder = scenario.resolve().parent
+    elif not folder.is_dir():
+        _fail(FileNotFoundError("no ./scenarios folder here: give a SCENARIO file"))
+    env["COLLABSIM_SCENARIOS"] = str(folder.resolve())
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] listening on {host}: other machines can reach the app")
+    console.print(f"collabsim app on http://{host}:{port}  (Ctrl+C to stop)")
+    cmd = [sys.executable, "-m", "solara", "run", "collabsim.app", "--host", host]
+    cmd += ["--port", str(port), "--no-open", "--production", "--log-level", "warning"]
+    os.execvpe(cmd[0], cmd, env)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     """Entry point for ``python -m collabsim``."""
     sys.exit(app())

@@ -345,7 +345,7 @@ class CollaborationModel(mesa.Model):
                 x = draw_duration(services[b.sop.service].duration, u_sop_dur)
                 extra += x
                 case.interviews += services[b.sop.service].interviews_child
-                case.note(self.now, "reintake", j, f"{x:.2f} days of staff time")
+                case.note(self.now, "reintake", j, f"{x:.2f} days of staff time", x)
             assessed = case.assessed_by is not None and case.assessed_by != j
             if svc != b.task_duplication.service and self.barriers.task_duplication(
                 i, j, assessed, u_dup
@@ -353,7 +353,7 @@ class CollaborationModel(mesa.Model):
                 x = draw_duration(services[b.task_duplication.service].duration, u_dup_dur)
                 extra += x
                 case.interviews += services[b.task_duplication.service].interviews_child
-                case.note(self.now, "duplicated_assessment", j, f"{x:.2f} days of staff time")
+                case.note(self.now, "duplicated_assessment", j, f"{x:.2f} days of staff time", x)
         case.duplicated_days += extra
         case.seen.add(j)
         case.holder = j
