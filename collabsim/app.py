@@ -132,15 +132,19 @@ def NetworkView(model: CollaborationModel) -> None:
                 value=colour, values=["load", "backlog"], on_value=set_colour
             )
         layout_name: views.Layout = layout
-        solara.FigureMatplotlib(views.network_figure(model, pos, colour, layout_name), format="png")
+        key = [id(model), model.steps, layout, colour]  # redraw only when one of these changed
+        fig = solara.use_memo(lambda: views.network_figure(model, pos, colour, layout_name), key)
+        solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=70)
 
 
 @solara.component
 def ChartsView(model: CollaborationModel) -> None:
     """Backlog, handling time, barrier events and the three indices."""
     update_counter.get()  # re-render after every (rendered) step
+    key = [id(model), model.steps]
+    fig = solara.use_memo(lambda: views.charts_figure(model), key)
     with solara.Card("Live charts"):
-        solara.FigureMatplotlib(views.charts_figure(model), format="png")
+        solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=70)
 
 
 @solara.component

@@ -405,7 +405,8 @@ def ui(
         err.print(f"[yellow]warning:[/] listening on {host}: other machines can reach the app")
     console.print(f"collabsim app on http://{host}:{port}  (Ctrl+C to stop)")
     cmd = [sys.executable, "-m", "solara", "run", "collabsim.app", "--host", host]
-    cmd += ["--port", str(port), "--no-open", "--production", "--log-level", "warning"]
+    cmd += ["--port", str(port), "--no-open", "--production", "--no-check-version"]
+    cmd += ["--log-level", "warning"]
     os.execvpe(cmd[0], cmd, env)
 
 

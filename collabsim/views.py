@@ -90,7 +90,7 @@ def network_figure(
     layout: Layout = "city",
 ) -> Figure:
     """The referral network: nodes coloured by load or backlog, edges by trust."""
-    fig = Figure(figsize=(9, 5.5))
+    fig = Figure(figsize=(9, 5))
     ax = fig.subplots()
     g = model.network
     values = (
@@ -149,14 +149,13 @@ def _rolling_median_handling(model: CollaborationModel, window: int = 30) -> pd.
 def charts_figure(model: CollaborationModel) -> Figure:
     """Four live charts: backlog, handling time, barrier events, the three indices."""
     ts = model.datacollector.get_model_vars_dataframe()
-    fig = Figure(figsize=(10, 6))
+    fig = Figure(figsize=(10, 5.6))
     axes = fig.subplots(2, 2)
     ax = axes[0, 0]
     if len(ts):
         ax.plot(ts["day"], ts["backlog"], label="open cases")
         ax.plot(ts["day"], ts["waiting"], label="waiting for staff")
     ax.set_title("Backlog")
-    ax.legend(fontsize=7)
     ax = axes[0, 1]
     med = _rolling_median_handling(model)
     ax.plot(med.index, med.to_numpy(), color="#4c72b0")
@@ -167,7 +166,6 @@ def charts_figure(model: CollaborationModel) -> Figure:
         if len(ts):
             ax.plot(ts["day"], ts[f"events_{name}"], label=name)
     ax.set_title("Barrier events (cumulative)")
-    ax.legend(fontsize=6, ncol=2)
     ax = axes[1, 1]
     for col, label in (("engagement", "principled engagement"), ("motivation", "shared motivation"),
                        ("capacity", "capacity for joint action")):  # fmt: skip
@@ -175,7 +173,10 @@ def charts_figure(model: CollaborationModel) -> Figure:
             ax.plot(ts["day"], ts[col], label=label)
     ax.set_ylim(0, 1)
     ax.set_title("Collaboration dynamics")
-    ax.legend(fontsize=7)
+    if len(ts):
+        axes[0, 0].legend(fontsize=7)
+        axes[1, 0].legend(fontsize=6, ncol=2)
+        ax.legend(fontsize=7)
     for a in axes.flat:
         a.set_xlabel("day", fontsize=8)
         a.tick_params(labelsize=7)

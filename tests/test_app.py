@@ -1,0 +1,160 @@
+"""The browser app without a browser: rendering, per-session models, the case trace, figures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import ipyvuetify as v
+import pytest
+import solara
+
+import collabsim
+from collabsim import views
+from collabsim.api import simulate
+from collabsim.trace import LOSSES, days_lost, timeline
+from tests.conftest import BASELINE, SCENARIOS
+
+
+@pytest.fixture(autouse=True)
+def _scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLLABSIM_SCENARIOS", str(SCENARIOS))
+    monkeypatch.delenv("COLLABSIM_SCENARIO", raising=False)
+
+
+@solara.component
+def _App() -> None:
+    from collabsim.app import Page
+
+    with solara.AppLayout():  # the sidebar renders inside an app layout, as on the server
+        Page()
+
+
+def test_page_renders_steps_and_rebuilds_on_a_slider(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collabsim.app import AppModel
+
+    built: list[AppModel] = []
+    stepped: list[int] = []
+    init, step = AppModel.__init__, AppModel.step
+
+    def recording_init(self: AppModel, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)  # type: ignore[arg-type]
+        built.append(self)
+
+    def recording_step(self: AppModel) -> None:
+        step(self)
+        stepped.append(id(self))
+
+    monkeypatch.setattr(AppModel, "__init__", recording_init)
+    monkeypatch.setattr(AppModel, "step", recording_step)
+    _, rc = solara.render(_App(), handle_error=False)
+    buttons = [b.children[0] for b in rc.find(v.Btn).widgets]
+    for name in ("Step", "Reset", "Load file", "city", "kind", "spring", "load", "backlog"):
+        assert name in buttons
+    titles = " ".join(str(w.children) for w in rc.find(v.CardTitle).widgets)
+    for title in ("Scenario", "Barriers", "Levers", "Controls", "Referral network", "Live charts"):
+        assert title in titles
+    assert len(built) == 1
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert stepped and set(stepped) == {id(built[0])}
+    assert built[0].steps == len(stepped)
+    sliders = {w.label.split(":")[0]: w for w in rc.find(v.Slider).widgets}
+    assert {b.replace("_", " ") for b in collabsim.BARRIER_NAMES} <= set(sliders)
+    sliders["miscommunication"].v_model = 0.0
+    assert "miscommunication: 0.00" in [w.label for w in rc.find(v.Slider).widgets]
+    assert len(built) == 2  # the change rebuilt the model
+    assert built[1].params.barriers.miscommunication.intensity == 0.0
+    assert built[1].steps == 0
+    rc.close()
+
+
+def test_each_session_builds_its_own_model() -> None:
+    models = []
+    for _ in range(2):
+        _, rc = solara.render(_App(), handle_error=False)
+        models.append(rc)
+    # the model classes are made per session, so reset stays in the session
+    from collabsim.app import Settings, model_class
+
+    a = model_class(Settings(str(BASELINE), seed=3))()
+    b = model_class(Settings(str(BASELINE), seed=3))()
+    assert a is not b and type(a) is not type(b)
+    a.step()
+    assert a.steps == 1 and b.steps == 0
+    for rc in models:
+        rc.close()
+
+
+def test_reset_rebuilds_with_the_sessions_settings() -> None:
+    from collabsim.app import Settings, model_class
+
+    settings = Settings(str(BASELINE), seed=5, values={"barriers.sop.intensity": 0.0})
+    cls = model_class(settings)
+    m1, m2 = cls(), type(cls())()  # what Mesa's reset does: type(model)()
+    assert m2.params.barriers.sop.intensity == 0.0 and m2.seed == 5
+    for _ in range(30):
+        m1.step()
+        m2.step()
+    assert m1.arrived == m2.arrived
+
+
+def test_app_model_stops_at_the_end_of_the_scenario() -> None:
+    from collabsim.app import Settings, model_class
+
+    m = model_class(Settings(str(BASELINE), values={"run.days": 3}))()
+    for _ in range(3):
+        m.step()
+    assert m.running is False
+
+
+def test_trace_accounts_for_every_day_of_a_closed_case() -> None:
+    m = simulate(collabsim.load_scenario(BASELINE), 1)
+    names = [a.name for a in m.agencies]
+    closed = [c for c in m.cases if c.closed_at is not None][:200]
+    for case in closed:
+        t = timeline(case, names, m.now)
+        assert t["days"].sum() == pytest.approx(case.closed_at - case.reported_at, abs=1e-9)
+    lost = [sum(days_lost(timeline(c, names, m.now)).values()) for c in closed]
+    assert max(lost) > 0
+
+
+def test_without_barriers_only_queueing_loses_days() -> None:
+    off = {f"barriers.{b}.intensity": 0.0 for b in collabsim.BARRIER_NAMES}
+    m = simulate(collabsim.load_scenario(BASELINE, off), 1)
+    names = [a.name for a in m.agencies]
+    for case in m.cases[:300]:
+        lost = days_lost(timeline(case, names, m.now))
+        assert set(lost) == set(LOSSES)
+        assert all(days == 0 for phase, days in lost.items() if phase != "waiting for staff")
+
+
+@pytest.mark.parametrize("layout", ["city", "kind", "spring"])
+def test_network_layouts_are_fixed_and_cover_every_agency(layout: views.Layout) -> None:
+    m = collabsim.CollaborationModel(collabsim.load_scenario(BASELINE), seed=1)
+    pos = views.network_positions(m, layout)
+    assert set(pos) == {a.index for a in m.agencies}
+    m.run_days(20)
+    assert views.network_positions(m, layout) == pos
+    fig = views.network_figure(m, pos, "backlog", layout)
+    assert fig.axes
+
+
+def test_charts_and_compare_figures_draw() -> None:
+    r = collabsim.run(BASELINE, 1, days=60)
+    m = simulate(collabsim.load_scenario(BASELINE, {"run.days": 60}), 1)
+    assert len(views.charts_figure(m).axes) == 4
+    assert len(views.compare_figure([("a", r.timeseries, r.cases)]).axes) == 2
+
+
+def test_ui_rejects_a_bad_scenario_without_starting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'extends = "{BASELINE}"\n[run]\ndays = 0\n')
+    res = subprocess.run(
+        [sys.executable, "-m", "collabsim", "ui", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
+    )
+    assert res.returncode == 2 and "run.days" in res.stderr and "Traceback" not in res.stderr
