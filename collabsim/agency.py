@@ -89,6 +89,22 @@ class Agency(mesa.Agent):
         self.queue: list[tuple[int, float, int, Job]] = []
         self.busy_days = 0.0
         self.served = 0
+        self.queue_area = 0.0
+        self.system_area = 0.0
+        self._tallied = 0.0
+
+    def tally(self, now: float) -> None:
+        """Add the time since the last change to the queue-length integrals.
+
+        Only the measured window (after the warm-up, before the run's end) counts.
+        """
+        lo = max(self._tallied, self.model.warmup)
+        hi = min(now, float(self.model.params.run.days))
+        if hi > lo:
+            waiting = len(self.queue)
+            self.queue_area += waiting * (hi - lo)
+            self.system_area += (waiting + self.busy) * (hi - lo)
+        self._tallied = now
 
     @property
     def load(self) -> float:
@@ -104,6 +120,7 @@ class Agency(mesa.Agent):
             priority: lower is served first (high risk before medium).
         """
         job.queued_at = now
+        self.tally(now)
         if self.busy < self.staff:
             self.busy += 1
             self.model.start_job(self, job, now)
@@ -113,6 +130,7 @@ class Agency(mesa.Agent):
 
     def release(self, now: float) -> None:
         """A staff member is free: take the next queued job, if any."""
+        self.tally(now)
         if self.queue:
             job = heapq.heappop(self.queue)[3]
             self.model.start_job(self, job, now)

@@ -99,6 +99,8 @@ def agency_table(model: CollaborationModel) -> pd.DataFrame:
     """One row per agency: staff on duty, services done, utilisation in the measured window."""
     run = model.params.run
     window = max(1e-9, min(model.now, run.days) - run.warmup_days)
+    for a in model.agencies:
+        a.tally(model.now)
     return pd.DataFrame(
         [
             {
@@ -109,6 +111,8 @@ def agency_table(model: CollaborationModel) -> pd.DataFrame:
                 "staff": a.staff,
                 "served": a.served,
                 "utilisation": a.busy_days / (a.staff * window),
+                "mean_queue": a.queue_area / window,
+                "mean_in_system": a.system_area / window,
                 "queue_end": len(a.queue),
             }
             for a in model.agencies
@@ -198,6 +202,9 @@ def summarize(model: CollaborationModel, cases: pd.DataFrame | None = None) -> d
             str(k): float(v) for k, v in agencies.groupby("kind")["utilisation"].mean().items()
         },
         "utilisation_max": float(agencies["utilisation"].max()) if len(agencies) else 0.0,
+        "waiting_by_kind": {
+            str(k): float(v) for k, v in agencies.groupby("kind")["mean_queue"].sum().items()
+        },
         "engagement_mean": mean(ts_m["engagement"]) if len(ts_m) else float("nan"),
         "motivation_mean": mean(ts_m["motivation"]) if len(ts_m) else float("nan"),
         "capacity_mean": mean(ts_m["capacity"]) if len(ts_m) else float("nan"),
