@@ -375,6 +375,45 @@ def export(
 
 
 @app.command()
+def calibrate(
+    scenario: ScenarioArg,
+    samples: Annotated[int, typer.Option(min=1, help="Latin hypercube points.")] = 40,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 2,
+    seed: Seed = 0,
+    out: Annotated[Path | None, typer.Option(help="Folder for the results.")] = None,
+) -> None:
+    """Fit the scenario to the Jakarta targets (Latin hypercube search); report each target."""
+    from collabsim.calibration import apply_factors, changed_values, overrides_toml
+    from collabsim.calibration import calibrate as run_calibration
+    from collabsim.loading import load_raw
+    from collabsim.outputs import fmt
+
+    _load_or_fail(scenario)
+    folder = out or Path("out") / f"{scenario.stem}-calibration"
+    with _Bar(f"{samples + 1} points x {reps} replications") as bar:
+        result = run_calibration(scenario, samples=samples, reps=reps, seed=seed, progress=bar)
+    table = Table(title=f"Fit to the Jakarta targets (best of {samples + 1} points)")
+    for col in ("target", "observed", "simulated", "tolerance", "within"):
+        table.add_column(col, justify="left" if col == "target" else "right")
+    for _, r in result.fit.iterrows():
+        mark = "[green]yes[/]" if r["within"] else "[red]no[/]"
+        table.add_row(
+            r["target"], fmt(r["observed"]), fmt(r["simulated"]), fmt(r["tolerance"]), mark
+        )
+    console.print(table)
+    console.print("best factors: " + ", ".join(f"{k} {v:.3f}" for k, v in result.factors.items()))
+    folder.mkdir(parents=True, exist_ok=True)
+    result.fit.to_csv(folder / "fit.csv", index=False)
+    result.samples.to_csv(folder / "samples.csv", index=False)
+    base = load_raw(scenario)
+    values = changed_values(base, apply_factors(base, result.factors))
+    note = f"Fitted by collabsim calibrate (seed {seed}, {samples} samples, {reps} replications)."
+    parent = str(scenario.resolve())
+    (folder / "calibrated.toml").write_text(overrides_toml(parent, values, note))
+    console.print(f"Wrote {folder}/fit.csv, samples.csv and calibrated.toml ({len(values)} values)")
+
+
+@app.command()
 def ui(
     scenario: Annotated[
         Path | None, typer.Argument(help="Scenario to start with (default: the baseline).")
