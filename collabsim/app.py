@@ -92,6 +92,16 @@ def control_values(scenario: Scenario) -> dict[str, Any]:
 class AppModel(CollaborationModel):
     """The model as the app runs it: it stops at the end of the scenario's days."""
 
+    def __init__(self, params: Scenario, seed: int = 0) -> None:
+        """Build the model; stepping past the scenario's ``run.days`` does nothing."""
+        super().__init__(params, seed)
+        self._mesa_step = self.step  # Mesa's wrapper: advance the clock, then step()
+        self.step = self._bounded_step  # type: ignore[method-assign]
+
+    def _bounded_step(self) -> None:
+        if self.steps < self.params.run.days:
+            self._mesa_step()
+
     def step(self) -> None:
         """One day; stop playing at the scenario's ``run.days``."""
         super().step()
@@ -161,7 +171,7 @@ def KeyNumbers(model: CollaborationModel) -> None:
         ("cases closed", model.closed),
         ("open cases (backlog)", model.backlog),
         ("median handling time so far (days)", median),
-        *((f"{b} events", events[b]) for b in BARRIER_NAMES),
+        *((f"{b.replace('_', ' ')} events", events[b]) for b in BARRIER_NAMES),
     ]
     table = "| | |\n|---|---|\n" + "\n".join(f"| {k} | {fmt(v)} |" for k, v in rows)
     with solara.Card("Key numbers"):
@@ -178,30 +188,34 @@ def _case_label(case: Any, now: float) -> str:
 def CaseTracer(model: CollaborationModel) -> None:
     """Pick a case; see its referral trail and where its days were lost."""
     update_counter.get()  # re-render after every (rendered) step
-    chosen, set_chosen = solara.use_state(None)
+    chosen, set_chosen = solara.use_state((0, 0))  # (model id, case id): a rebuild forgets it
     ranked = sorted(
         model.cases,
         key=lambda c: (c.closed_at if c.closed_at is not None else model.now) - c.reported_at,
         reverse=True,
     )[:40]
+    case_id = chosen[1] if chosen[0] == id(model) else 0
+    if case_id and case_id not in {c.id for c in ranked}:
+        ranked.append(model.cases[case_id - 1])  # keep showing the chosen case
     labels = {_case_label(c, model.now): c.id for c in ranked}
     with solara.Card("Case tracer"):
         if not model.cases:
             solara.Info("No case reported yet: step the model first.")
             return
+        current = next((label for label, i in labels.items() if i == case_id), None)
         solara.Select(
             label="case (the 40 longest so far)",
             values=list(labels),
-            value=chosen if chosen in labels else None,
-            on_value=set_chosen,
+            value=current,
+            on_value=lambda label: set_chosen((id(model), labels[label])),
         )
-        if chosen not in labels:
+        if current is None:
             solara.Text("Choose a case to see its referral trail.")
             return
-        case = model.cases[labels[chosen] - 1]
+        case = model.cases[case_id - 1]
         names = [a.name for a in model.agencies]
         table = timeline(case, names, model.now)
-        solara.FigureMatplotlib(views.trace_figure(table, chosen), format="png")
+        solara.FigureMatplotlib(views.trace_figure(table, current), format="png")
         lost = days_lost(table)
         md = "| where days were lost | days |\n|---|---|\n" + "\n".join(
             f"| {k} | {lost[k]:.1f} |" for k in LOSSES
@@ -228,10 +242,13 @@ def ComparePage(model: CollaborationModel) -> None:
             set_error(str(exc))
             return
         set_error("")
-        set_result((a, b))
+        set_result((id(model), a, b))
 
     with solara.Card("Compare two scenarios (same seed, full run)"):
-        solara.Text(f"A: the current model's scenario ({model.params.name}, seed {model.seed})")
+        solara.Text(
+            f"A: the current model's scenario ({model.params.name} with the sidebar's values, "
+            f"seed {model.seed})"
+        )
         names = {Path(f).name: f for f in files}
         solara.Select(
             label="B",
@@ -242,19 +259,19 @@ def ComparePage(model: CollaborationModel) -> None:
         solara.Button("Run comparison", on_click=run_both, color="primary")
         if error:
             solara.Error(error)
-        if result is not None:
-            a, b = result
+        if result is not None and result[0] == id(model):  # a rebuilt model drops old results
+            _, a, b = result
             rows = "\n".join(
                 f"| {label} | {fmt(a.summary[key])} | {fmt(b.summary[key])} |"
                 for key, label in HEADLINE
             )
             solara.Markdown(
-                f"| output | A: {a.scenario.name} | B: {b.scenario.name} |\n|---|---|---|\n{rows}"
+                f"| output | A: current | B: {b.scenario.name} |\n|---|---|---|\n{rows}"
             )
             solara.FigureMatplotlib(
                 views.compare_figure(
                     [
-                        (f"A: {a.scenario.name}", a.timeseries, a.cases),
+                        ("A: current", a.timeseries, a.cases),
                         (f"B: {b.scenario.name}", b.timeseries, b.cases),
                     ]
                 ),
@@ -273,6 +290,8 @@ def ScenarioControls(settings: solara.Reactive[Settings], model: solara.Reactive
     base = solara.use_memo(lambda: control_values(load_scenario(current)), [current])
     values = {**base, **settings.value.values}
 
+    note, set_note = solara.use_state("")
+
     def apply(new: Settings) -> None:
         try:
             cls = model_class(new)
@@ -280,6 +299,8 @@ def ScenarioControls(settings: solara.Reactive[Settings], model: solara.Reactive
             set_error(str(exc))
             return
         set_error("")
+        # Mesa's controls stay disabled once a run has ended, until Reset is pressed
+        set_note("" if model.value.running else "Rebuilt: press Reset to enable Step and Play.")
         settings.set(new)
         model.set(cls())
 
@@ -315,6 +336,8 @@ def ScenarioControls(settings: solara.Reactive[Settings], model: solara.Reactive
         )
         if error:
             solara.Error(error)
+        if note:
+            solara.Info(note)
     with solara.Card("Barriers (intensity; 0 = off)"):
         for b in BARRIER_NAMES:
             key = f"barriers.{b}.intensity"

@@ -70,6 +70,8 @@ class CollaborationState:
         edges = list(network.edges)
         self._src = np.array([e[0] for e in edges], dtype=int)
         self._dst = np.array([e[1] for e in edges], dtype=int)
+        cross = sec[self._src] != sec[self._dst] if edges else np.array([], dtype=bool)
+        self._cross_src, self._cross_dst = self._src[cross], self._dst[cross]
         self.enabled = d.enabled
 
     def handover(self, i: int, j: int, outcome: float) -> None:
@@ -119,6 +121,12 @@ class CollaborationState:
         if self._src.size:
             return float(matrix[self._src, self._dst].mean())
         return float(matrix.mean())
+
+    def cross_sector_trust(self) -> float:
+        """Mean trust over the linked pairs whose agencies are of different sectors."""
+        if not self._cross_src.size:
+            return float("nan")
+        return float(self.T[self._cross_src, self._cross_dst].mean())
 
     def indices(self, sop_integration: float, knowledge: float, resources: float) -> Indices:
         """The three components of collaboration dynamics, each in [0, 1].

@@ -27,7 +27,7 @@ from collabsim.scenario import BARRIER_NAMES, PROVINCE, Scenario
 
 __all__ = ["CollaborationModel"]
 
-_OUTCOME_PENALTY = {"late": 0.3, "misrouted": 0.4, "lost": 0.5, "hold": 0.3, "rework": 0.3}
+_OUTCOME_PENALTY = {"late": 0.3, "misrouted": 0.4, "lost": 0.5, "hold": 0.8, "rework": 0.3}
 """How much each mishap lowers a handover's outcome (assumption, no source)."""
 
 
@@ -125,6 +125,7 @@ class CollaborationModel(mesa.Model):
                 "motivation": "motivation",
                 "capacity": "capacity",
                 "mean_trust": "mean_trust",
+                "cross_sector_trust": "cross_sector_trust",
                 **{f"events_{k}": partial(_barrier_events, key=k) for k in BARRIER_NAMES},
             }
         )
@@ -172,6 +173,11 @@ class CollaborationModel(mesa.Model):
     def mean_trust(self) -> float:
         """Mean trust over the network's linked pairs."""
         return self.state.mean_over_links(self.state.T)
+
+    @property
+    def cross_sector_trust(self) -> float:
+        """Mean trust over linked pairs of different sectors (where sectoral ego acts)."""
+        return self.state.cross_sector_trust()
 
     def _indices(self) -> tuple[float, float, float]:
         knowledge = self.reports_made / self.reports_due if self.reports_due else 1.0

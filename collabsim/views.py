@@ -159,7 +159,7 @@ def charts_figure(model: CollaborationModel) -> Figure:
     ax = axes[0, 1]
     med = _rolling_median_handling(model)
     ax.plot(med.index, med.to_numpy(), color="#4c72b0")
-    ax.set_title("Handling time, median of cases closed in the last 30 days")
+    ax.set_title("Handling time (median, last 30 days)")
     ax.set_ylabel("days")
     ax = axes[1, 0]
     for name in BARRIER_NAMES:

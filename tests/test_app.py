@@ -103,9 +103,10 @@ def test_app_model_stops_at_the_end_of_the_scenario() -> None:
     from collabsim.app import Settings, model_class
 
     m = model_class(Settings(str(BASELINE), values={"run.days": 3}))()
-    for _ in range(3):
+    for _ in range(10):  # Mesa's Step runs a whole render interval of steps
         m.step()
     assert m.running is False
+    assert m.steps == 3
 
 
 def test_trace_accounts_for_every_day_of_a_closed_case() -> None:
