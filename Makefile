@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEED ?= 1
 
-.PHONY: run test ui lint clean
+.PHONY: run test ui validation lint clean
 .DEFAULT_GOAL := run
 
 $(BIN)/collabsim: pyproject.toml
@@ -27,6 +27,10 @@ ui: $(BIN)/collabsim
 ## Run every test (including ruff and mypy)
 test: $(BIN)/collabsim
 	$(BIN)/python -m pytest -q
+
+## Regenerate docs/validation.md (verification, calibration, face validity): a few minutes
+validation: $(BIN)/collabsim
+	$(BIN)/python tools/validation-report
 
 lint: $(BIN)/collabsim
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

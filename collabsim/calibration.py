@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.api import RunResult
-from collabsim.loading import load_raw, scenario_from_dict
+from collabsim.loading import ScenarioError, load_raw, scenario_from_dict
 from collabsim.scenario import Scenario
 
 __all__ = [
@@ -212,6 +212,14 @@ def calibrate(
     from collabsim.experiment import replicate_seeds
 
     raw = load_raw(path)
+    base = scenario_from_dict(raw, str(path))
+    missing = [c for c in CITY_ORDER if c not in base.arrivals.cases_per_year]
+    if base.pathway.kind != "plan" or missing:
+        raise ScenarioError(
+            str(path),
+            ["calibrate fits a Jakarta scenario: it needs pathway.kind = 'plan' and the cities "
+             f"{CITY_ORDER} in arrivals.cases_per_year"],
+        )  # fmt: skip
     names = list(FACTORS)
     seeds = replicate_seeds(seed, reps)
     first = samples - samples // 2

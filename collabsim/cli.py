@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 import tomllib
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +43,24 @@ def _parse_overrides(pairs: list[str]) -> dict[str, Any]:
         except tomllib.TOMLDecodeError:
             out[key.strip()] = raw
     return out
+
+
+def _show(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], texts: int = 1
+) -> None:
+    """Print a table; the first ``texts`` columns are left-aligned, the rest right-aligned."""
+    table = Table(title=title)
+    for k, col in enumerate(columns):
+        table.add_column(col, justify="left" if k < texts else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _exit_if_failed(failed: Sequence[str]) -> None:
+    if failed:
+        err.print(f"[red]{len(failed)} runs failed[/]; run the command again to retry them")
+        raise typer.Exit(1)
 
 
 def _fail(exc: Exception) -> None:
@@ -80,20 +99,11 @@ def run(
     wall = time.perf_counter() - start
     folder = out if out is not None else Path("out") / scenario.stem
     s = result.summary
-    table = Table(
-        title=f"{s['scenario']} (seed {seed}, {s['days']} days, warm-up {s['warmup_days']})"
-    )
-    table.add_column("output")
-    table.add_column("value", justify="right")
-    for key, label in HEADLINE:
-        table.add_row(label, fmt(s[key]))
-    console.print(table)
-    events = Table(title="Barrier events (cases after warm-up)")
-    events.add_column("barrier")
-    events.add_column("events", justify="right")
-    for key, value in s["barrier_events"].items():
-        events.add_row(key, f"{value:,}")
-    console.print(events)
+    title = f"{s['scenario']} (seed {seed}, {s['days']} days, warm-up {s['warmup_days']})"
+    _show(title, ("output", "value"), ((label, fmt(s[key])) for key, label in HEADLINE))
+    events = s["barrier_events"].items()
+    _show("Barrier events (cases after warm-up)", ("barrier", "events"),
+          ((k, f"{v:,}") for k, v in events))  # fmt: skip
     written = write_run(result, folder)
     console.print(f"Simulated in {wall:.2f} s. Wrote {len(written)} files to {folder}/:")
     console.print("  " + ", ".join(p.name for p in written))
@@ -206,20 +216,16 @@ def replicate(
             scheduler=scheduler,
             progress=bar,
         )
-    table = Table(title=f"{params.name}: {reps} replications (root seed {seed})")
-    for col in ("output", "mean", "95% CI", "sd"):
-        table.add_column(col, justify="left" if col == "output" else "right")
-    for key in KEY_OUTPUTS:
-        if key in result.stats.index:
-            r = result.stats.loc[key]
-            ci = f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}"
-            table.add_row(key, fmt(r["mean"]), ci, fmt(r["sd"]))
-    console.print(table)
+    rows = [(k, result.stats.loc[k]) for k in KEY_OUTPUTS if k in result.stats.index]
+    _show(
+        f"{params.name}: {reps} replications (root seed {seed})",
+        ("output", "mean", "95% CI", "sd"),
+        ((k, fmt(r["mean"]), f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}", fmt(r["sd"]))
+         for k, r in rows),
+    )  # fmt: skip
     result.stats.to_csv(folder / "statistics.csv")
     console.print(f"Results in {folder}/results.sqlite; statistics in {folder}/statistics.csv")
-    if result.failed:
-        err.print(f"[red]{len(result.failed)} runs failed[/]; run the command again to retry them")
-        raise typer.Exit(1)
+    _exit_if_failed(result.failed)
 
 
 @app.command()
@@ -243,15 +249,13 @@ def compare(
         result = run_comparison(
             pa, pb, reps, seed=seed, out=folder, workers=workers, scheduler=scheduler, progress=bar
         )
-    table = Table(title=f"B = {pb.name} minus A = {pa.name} ({reps} paired replications)")
-    for col in ("output", "A", "B", "B - A", "95% CI"):
-        table.add_column(col, justify="left" if col == "output" else "right")
-    for key in KEY_OUTPUTS:
-        if key in result.table.index:
-            r = result.table.loc[key]
-            ci = f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}"
-            table.add_row(key, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]), ci)
-    console.print(table)
+    rows = [(k, result.table.loc[k]) for k in KEY_OUTPUTS if k in result.table.index]
+    _show(
+        f"B = {pb.name} minus A = {pa.name} ({reps} paired replications)",
+        ("output", "A", "B", "B - A", "95% CI"),
+        ((k, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]),
+          f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}") for k, r in rows),
+    )  # fmt: skip
     result.table.to_csv(folder / "comparison.csv")
     plot_differences(
         result.table,
@@ -260,9 +264,7 @@ def compare(
         folder / "comparison.png",
     )
     console.print(f"Wrote {folder}/comparison.csv and comparison.png")
-    if result.failed:
-        err.print(f"[red]{len(result.failed)} runs failed[/]; run the command again to retry them")
-        raise typer.Exit(1)
+    _exit_if_failed(result.failed)
 
 
 @app.command()
@@ -285,13 +287,13 @@ def attribute(
         result = run_attribution(
             params, reps, seed=seed, out=folder, workers=workers, scheduler=scheduler, progress=bar
         )
-    table = Table(title=f"{params.name}: days of handling time each barrier costs")
-    for col in ("barrier", "output", "days", "95% CI"):
-        table.add_column(col, justify="left" if col in ("barrier", "output") else "right")
-    for _, r in result.table.iterrows():
-        ci = f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}"
-        table.add_row(r["barrier"], r["output"], fmt(r["days"]), ci)
-    console.print(table)
+    _show(
+        f"{params.name}: days of handling time each barrier costs",
+        ("barrier", "output", "days", "95% CI"),
+        ((r["barrier"], r["output"], fmt(r["days"]), f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}")
+         for _, r in result.table.iterrows()),
+        texts=2,
+    )  # fmt: skip
     for output, total in result.totals.items():
         console.print(
             f"all barriers on - all off, {output}: {fmt(total)} days (the values sum to it)"
@@ -333,18 +335,17 @@ def sweep(
         f"{len(result.runs)} runs stored in {folder}/results.sqlite"
     )
     if len(result.sensitivity):
-        table = Table(title=f"Sensitivity ({exp.design}), policy 0")
-        cols = [c for c in result.sensitivity.columns if c not in ("policy",)]
-        for col in cols:
-            table.add_column(col, justify="left" if col in ("output", "uncertainty") else "right")
+        cols = [c for c in result.sensitivity.columns if c != "policy"]
         first = result.sensitivity[result.sensitivity["policy"] == 0]
-        for _, r in first.iterrows():
-            table.add_row(*(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
-        console.print(table)
+        _show(
+            f"Sensitivity ({exp.design}), policy 0",
+            cols,
+            ([f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols]
+             for _, r in first.iterrows()),
+            texts=2,
+        )  # fmt: skip
     console.print("Wrote " + ", ".join(str(p) for p in written))
-    if result.failed:
-        err.print(f"[red]{len(result.failed)} runs failed[/]; run the command again to retry them")
-        raise typer.Exit(1)
+    _exit_if_failed(result.failed)
 
 
 @app.command()
@@ -379,28 +380,29 @@ def calibrate(
     scenario: ScenarioArg,
     samples: Annotated[int, typer.Option(min=1, help="Latin hypercube points.")] = 40,
     reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 2,
-    seed: Seed = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the sample and the replications.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for the results.")] = None,
 ) -> None:
     """Fit the scenario to the Jakarta targets (Latin hypercube search); report each target."""
+    import os
+
     from collabsim.calibration import apply_factors, changed_values, overrides_toml
     from collabsim.calibration import calibrate as run_calibration
-    from collabsim.loading import load_raw
-    from collabsim.outputs import fmt
+    from collabsim.loading import ScenarioError, load_raw
 
     _load_or_fail(scenario)
     folder = out or Path("out") / f"{scenario.stem}-calibration"
-    with _Bar(f"{samples + 1} points x {reps} replications") as bar:
-        result = run_calibration(scenario, samples=samples, reps=reps, seed=seed, progress=bar)
-    table = Table(title=f"Fit to the Jakarta targets (best of {samples + 1} points)")
-    for col in ("target", "observed", "simulated", "tolerance", "within"):
-        table.add_column(col, justify="left" if col == "target" else "right")
-    for _, r in result.fit.iterrows():
-        mark = "[green]yes[/]" if r["within"] else "[red]no[/]"
-        table.add_row(
-            r["target"], fmt(r["observed"]), fmt(r["simulated"]), fmt(r["tolerance"]), mark
-        )
-    console.print(table)
+    try:
+        with _Bar(f"{samples + 1} points x {reps} replications") as bar:
+            result = run_calibration(scenario, samples=samples, reps=reps, seed=seed, progress=bar)
+    except ScenarioError as exc:
+        _fail(exc)
+    _show(
+        f"Fit to the Jakarta targets (best of {samples + 1} points)",
+        ("target", "observed", "simulated", "tolerance", "within"),
+        ((r["target"], f"{r['observed']:g}", f"{r['simulated']:.4g}", f"{r['tolerance']:g}",
+          "[green]yes[/]" if r["within"] else "[red]no[/]") for _, r in result.fit.iterrows()),
+    )  # fmt: skip
     console.print("best factors: " + ", ".join(f"{k} {v:.3f}" for k, v in result.factors.items()))
     folder.mkdir(parents=True, exist_ok=True)
     result.fit.to_csv(folder / "fit.csv", index=False)
@@ -408,7 +410,7 @@ def calibrate(
     base = load_raw(scenario)
     values = changed_values(base, apply_factors(base, result.factors))
     note = f"Fitted by collabsim calibrate (seed {seed}, {samples} samples, {reps} replications)."
-    parent = str(scenario.resolve())
+    parent = os.path.relpath(scenario.resolve(), folder.resolve())
     (folder / "calibrated.toml").write_text(overrides_toml(parent, values, note))
     console.print(f"Wrote {folder}/fit.csv, samples.csv and calibrated.toml ({len(values)} values)")
 
