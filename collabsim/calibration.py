@@ -60,6 +60,9 @@ TARGETS: tuple[Target, ...] = (
     Target("cases_per_year", 1148.0, 115.0, "child victims handled by DKI's service unit, 2024"),
     Target("sexual_share", 0.585, 0.035, "sexual violence 55-62% of child cases"),
     Target("police_share", 0.35, 0.05, "~35% of Jakarta Pusat's 2024 cases reached police"),
+    Target(
+        "health_share", 0.164, 0.05, "SIMFONI Jan-Jul 2021: 1,274 health services, 7,784 victims"
+    ),
     Target("safe_house_share", 0.05, 0.02, "P2TP2A DKI 2020: 47 safe-house referrals, 947 victims"),
     Target("mediation_share", 0.02, 0.015, "P2TP2A DKI 2020: 16 mediations, 947 victims"),
     Target("psychology_per_victim", 3.6, 0.4, "P2TP2A DKI 2020: 3,398 psychology services"),
@@ -89,6 +92,7 @@ def _volume(data: dict[str, Any], factor: float) -> None:
 FACTORS: dict[str, tuple[float, float, Callable[[dict[str, Any], float], None]]] = {
     "volume": (0.85, 1.15, _volume),
     "police": (0.7, 1.3, _plan_scale("police", "p", 0.0, 1.0)),
+    "health": (0.6, 1.4, _plan_scale("health", "p", 0.0, 1.0)),
     "safe_house": (0.5, 1.5, _plan_scale("safe_house", "p", 0.0, 1.0)),
     "mediation": (0.5, 1.5, _plan_scale("mediation", "p", 0.0, 1.0)),
     "psychology_sessions": (0.8, 1.2, _plan_scale("psychology", "sessions", 1.0, 100.0)),
@@ -126,6 +130,7 @@ def calibration_outputs(result: RunResult) -> dict[str, float]:
         "cases_per_year": len(cases) / years,
         "sexual_share": float((cases["case_type"] == "sexual").mean()) if len(cases) else 0.0,
         "police_share": float(plans.apply(lambda p: "police" in p).sum()) / n,
+        "health_share": float(plans.apply(lambda p: "health" in p).sum()) / n,
         "safe_house_share": float(plans.apply(lambda p: "safe_house" in p).sum()) / n,
         "mediation_share": float(plans.apply(lambda p: "mediation" in p).sum()) / n,
         "psychology_per_victim": float(plans.apply(lambda p: p.count("psychology")).sum()) / n,
