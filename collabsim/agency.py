@@ -20,17 +20,16 @@ __all__ = ["Agency", "Job"]
 class Job:
     """A piece of work for an agency's staff: one service for one case.
 
-    ``extra`` is staff time spent on work a better-run system would not
-    need (a fresh intake, a repeated assessment); it is part of ``duration``.
+    ``duration`` includes staff time on work a better-run system would not
+    need (a fresh intake, a repeated assessment); ``outcome`` is the
+    handover's outcome so far (1 = on time and right).
     """
 
     case: Case
     service: str
     duration: float
-    extra: float
     referrer: int | None
     outcome: float
-    queued_at: float = 0.0
     reworks: int = 0
 
 
@@ -119,7 +118,6 @@ class Agency(mesa.Agent):
             now: current time.
             priority: lower is served first (high risk before medium).
         """
-        job.queued_at = now
         self.tally(now)
         if self.busy < self.staff:
             self.busy += 1

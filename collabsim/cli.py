@@ -449,8 +449,3 @@ def ui(
     cmd += ["--port", str(port), "--no-open", "--production", "--no-check-version"]
     cmd += ["--log-level", "warning"]
     os.execvpe(cmd[0], cmd, env)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    """Entry point for ``python -m collabsim``."""
-    sys.exit(app())

@@ -126,8 +126,9 @@ def execute(
 
     Args:
         specs: the runs.
-        store: where results go; runs already done there are skipped, failed
-            ones are tried again.
+        store: where results go; runs already done there with the same
+            scenario are skipped, failed ones are tried again, and a run
+            stored for another scenario is run again and replaced.
         workers: processes to use (default: all cores; 1 runs in this process).
         scheduler: address of a Dask scheduler (``tcp://host:port``); the runs
             then go to its workers, which need collabsim installed.
@@ -137,7 +138,7 @@ def execute(
         How many runs were executed now.
     """
     done = store.completed()
-    pending = [s for s in specs if s.key not in done]
+    pending = [s for s in specs if done.get(s.key) != scenario_hash(s.scenario)]
     total, finished = len(specs), len(specs) - len(pending)
     if progress:
         progress(finished, total)
@@ -195,20 +196,30 @@ def _execute_dask(
     return len(pending)
 
 
-def _arm_table(store: ResultsStore, arm: str) -> pd.DataFrame:
+def runs_of(store: ResultsStore, specs: Sequence[RunSpec]) -> pd.DataFrame:
+    """The stored runs of exactly these specs (a folder may hold other experiments)."""
     runs = store.runs()
+    return runs[runs["run_key"].isin({s.key for s in specs})].reset_index(drop=True)
+
+
+def _arm_table(runs: pd.DataFrame, arm: str) -> pd.DataFrame:
     runs = runs[(runs["arm"] == arm) & (runs["status"] == "done")]
     return runs.sort_values("replication").reset_index(drop=True)
 
 
-def _failed(store: ResultsStore) -> list[str]:
-    runs = store.runs()
+def _failed(runs: pd.DataFrame) -> list[str]:
     return list(runs.loc[runs["status"] == "failed", "run_key"])
 
 
-def _outputs(table: pd.DataFrame) -> pd.DataFrame:
-    header = {"run_key", "experiment", "arm", "replication", "seed", "scenario_hash"}
-    header |= {"version", "status", "error", "finished_at", "wall_seconds", "days"}
+_NOT_OUTPUTS = {
+    "run_key", "experiment", "arm", "replication", "seed", "scenario_hash", "version", "status",
+    "error", "finished_at", "wall_seconds", "days", "warmup_days", "point",
+}  # fmt: skip
+
+
+def outputs_of(table: pd.DataFrame) -> pd.DataFrame:
+    """The numeric output columns of a runs table (header columns left out)."""
+    header = _NOT_OUTPUTS
     cols = [
         c
         for c in table.columns
@@ -267,8 +278,9 @@ def replicate(
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
         execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
-        table = _arm_table(store, "A")
-        return Replications(table, describe(_outputs(table)), _failed(store))
+        runs = runs_of(store, specs)
+        table = _arm_table(runs, "A")
+        return Replications(table, describe(outputs_of(table)), _failed(runs))
     finally:
         store.close()
 
@@ -315,11 +327,12 @@ def compare(
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
         execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
-        ra, rb = _arm_table(store, "A"), _arm_table(store, "B")
-        failed = _failed(store)
+        runs = runs_of(store, specs)
+        ra, rb = _arm_table(runs, "A"), _arm_table(runs, "B")
+        failed = _failed(runs)
     finally:
         store.close()
-    xa, xb = _outputs(ra), _outputs(rb)
+    xa, xb = outputs_of(ra), outputs_of(rb)
     cols = [c for c in xa.columns if c in xb.columns]
     if common_random_numbers:
         paired = xb[cols].set_axis(rb["replication"]) - xa[cols].set_axis(ra["replication"])
@@ -423,7 +436,7 @@ def attribute(
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
         execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
-        runs = store.runs()
+        runs = runs_of(store, specs)
     finally:
         store.close()
     failed = runs[runs["status"] == "failed"]

@@ -57,7 +57,7 @@ class CollaborationModel(mesa.Model):
         super().__init__(rng=seed)
         self.params = params
         self.seed = seed
-        arrival_ss, _ = np.random.SeedSequence(seed).spawn(2)
+        (arrival_ss,) = np.random.SeedSequence(seed).spawn(1)
         self.arrival_rng = random.Random(int(arrival_ss.generate_state(1, dtype=np.uint64)[0]))
         self.now = 0.0
         self._events: list[tuple[float, int, Callable[[Any], None], Any]] = []
@@ -181,8 +181,7 @@ class CollaborationModel(mesa.Model):
 
     def _indices(self) -> tuple[float, float, float]:
         knowledge = self.reports_made / self.reports_due if self.reports_due else 1.0
-        providers = [a for a in self.agencies if a.staff]
-        overloaded = sum(1 for a in providers if a.queue) / max(1, len(providers))
+        overloaded = sum(1 for a in self.agencies if a.queue) / max(1, len(self.agencies))
         sop = 1.0 - self.params.barriers.sop.intensity
         return self.state.indices(sop, knowledge, 1.0 - overloaded)
 
@@ -363,7 +362,7 @@ class CollaborationModel(mesa.Model):
         case.duplicated_days += extra
         case.seen.add(j)
         case.holder = j
-        job = Job(case, svc, duration + extra, extra, i, max(0.0, 1.0 - case.penalty))
+        job = Job(case, svc, duration + extra, i, max(0.0, 1.0 - case.penalty))
         agency = self.agencies[j]
         agency.accept(job, self.now, 0 if case.risk == "high" else 1)
         self._load[j] = agency.load
@@ -434,6 +433,7 @@ class CollaborationModel(mesa.Model):
                 case.note(now, "unreported", j, job.service)
             else:
                 self.reports_made += 1
+                case.unreported_since = None  # a report brings the manager up to date
         if not case.registered and job.service in self._registers:
             case.registered = True
             case.recorded = not self.barriers.missing_report(agency.reporting_discipline, u_record)

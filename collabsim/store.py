@@ -93,10 +93,10 @@ class ResultsStore:
                 "design or scenario; give another output folder or remove that file"
             )
 
-    def completed(self) -> set[str]:
-        """Keys of the runs stored as done."""
-        rows = self._db.execute("SELECT run_key FROM runs WHERE status = 'done'")
-        return {r[0] for r in rows}
+    def completed(self) -> dict[str, str]:
+        """The runs stored as done: run key -> the content hash of their scenario."""
+        rows = self._db.execute("SELECT run_key, scenario_hash FROM runs WHERE status = 'done'")
+        return dict(rows.fetchall())
 
     def record(self, header: dict[str, Any], outcome: dict[str, Any]) -> None:
         """Store one finished run (done or failed) in a single transaction.

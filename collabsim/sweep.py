@@ -25,8 +25,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from collabsim.experiment import Progress, RunSpec, execute, replicate_seeds
-from collabsim.loading import ScenarioError, apply_overrides, load_raw, scenario_from_dict
+from collabsim.experiment import Progress, RunSpec, execute, outputs_of, replicate_seeds, runs_of
+from collabsim.loading import (
+    ScenarioError,
+    apply_overrides,
+    load_raw,
+    scenario_from_dict,
+    validation_problems,
+)
 from collabsim.store import ResultsStore
 
 __all__ = ["ExperimentFile", "Range", "SweepResult", "load_experiment", "sweep"]
@@ -124,12 +130,7 @@ def load_experiment(path: str | Path) -> tuple[ExperimentFile, Path]:
     try:
         exp = ExperimentFile.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for e in exc.errors():
-            loc = ".".join(str(x) for x in e["loc"])
-            msg = e["msg"].removeprefix("Value error, ")
-            problems.append(f"{loc}: {msg}" if loc else msg)
-        raise ScenarioError(str(p), problems) from None
+        raise ScenarioError(str(p), validation_problems(exc)) from None
     return exp, (p.parent / exp.scenario).resolve()
 
 
@@ -307,32 +308,25 @@ def sweep(
     try:
         store.claim(exp.name, _design_hash(exp, design, scenario_hash(base)), design)
         execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
-        runs = store.runs()
+        runs = runs_of(store, specs)
     finally:
         store.close()
     runs["point"] = runs["arm"].str[1:].astype(int)
     failed = list(runs.loc[runs["status"] == "failed", "run_key"])
     done = runs[runs["status"] == "done"]
-    outputs = exp.outputs or [
-        c
-        for c in done.columns
-        if c not in ("point", "replication", "seed", "wall_seconds", "days", "warmup_days")
-        and pd.api.types.is_numeric_dtype(done[c])
-        and not pd.api.types.is_bool_dtype(done[c])
-    ]
+    outputs = exp.outputs or list(outputs_of(done).columns)
     missing = [o for o in outputs if o not in done.columns]
     if missing and len(done):
         raise ScenarioError(str(path), [f"outputs: unknown outputs {missing}"])
     points = design.merge(done.groupby("point")[outputs].mean().reset_index(), on="point")
     sensitivity = pd.DataFrame()
     if sample is not None and exp.design in ("sobol", "morris") and not failed:
-        sensitivity = _sensitivity(exp, design, points, sample, outputs)
+        sensitivity = _sensitivity(exp, points, sample, outputs)
     return SweepResult(design, runs, points, sensitivity, failed)
 
 
 def _sensitivity(
     exp: ExperimentFile,
-    design: pd.DataFrame,
     points: pd.DataFrame,
     sample: np.ndarray,
     outputs: list[str],

@@ -15,7 +15,14 @@ import numpy as np
 from collabsim.loading import scenario_from_dict
 from collabsim.scenario import BARRIER_NAMES, Scenario
 
-__all__ = ["Station", "jackson", "mmc", "network_scenario", "random_network"]
+__all__ = [
+    "Station",
+    "ciw_mean_time_in_system",
+    "jackson",
+    "mmc",
+    "network_scenario",
+    "random_network",
+]
 
 
 @dataclass(frozen=True)
@@ -148,3 +155,48 @@ def random_network(
     rate = max_utilisation / float(load.max())
     stations = [Station(f"s{i}", int(servers[i]), float(means[i])) for i in range(n)]
     return rate, entry, routing, stations
+
+
+def ciw_mean_time_in_system(
+    arrival_rate: float,
+    entry: np.ndarray,
+    routing: np.ndarray,
+    stations: list[Station],
+    days: float,
+    warmup: float,
+    seed: int,
+    service: str = "exponential",
+    cv: float = 1.0,
+) -> float:
+    """Mean time in the network of the same network simulated by Ciw (an independent peer).
+
+    Needs the ``ciw`` package (a test-only dependency). Customers are counted
+    as in collabsim: those arriving after the warm-up who have left by the end.
+    """
+    import ciw
+
+    def dist(mean: float) -> Any:
+        if service == "exponential":
+            return ciw.dists.Exponential(1.0 / mean)
+        sigma2 = math.log1p(cv * cv)
+        return ciw.dists.Lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+
+    network = ciw.create_network(
+        arrival_distributions=[
+            ciw.dists.Exponential(arrival_rate * p) if p > 0 else None for p in entry
+        ],
+        service_distributions=[dist(s.mean_service) for s in stations],
+        routing=[list(map(float, row)) for row in routing],
+        number_of_servers=[s.servers for s in stations],
+    )
+    ciw.seed(seed)
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_time(days)
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    for rec in sim.get_all_records():
+        first[rec.id_number] = min(first.get(rec.id_number, math.inf), rec.arrival_date)
+        last[rec.id_number] = max(last.get(rec.id_number, 0.0), rec.exit_date)
+    inside = {i.id_number for node in sim.nodes[1:-1] for i in node.all_individuals}
+    times = [last[i] - first[i] for i in first if first[i] >= warmup and i not in inside]
+    return float(np.mean(times))

@@ -175,3 +175,13 @@ def test_a_killed_experiment_resumes_without_losing_or_repeating_runs(
     resumed, fresh = load_results(killed), load_results(clean)
     assert len(resumed) == 12 and resumed["run_key"].is_unique
     pd.testing.assert_frame_equal(_strip(resumed), _strip(fresh))
+
+
+def test_a_reused_folder_never_serves_another_scenarios_runs(tmp_path: Path) -> None:
+    base = _short()
+    other = collabsim.load_scenario(ROOT / "scenarios" / "no-barriers.toml", SHORT)
+    a = replicate(base, 3, seed=1, out=tmp_path, workers=1)
+    b = replicate(other, 3, seed=1, out=tmp_path, workers=1)  # same folder, same run keys
+    assert set(b.runs["scenario_hash"]) == {collabsim.scenario_hash(other)}
+    assert b.stats.loc["handling_days_mean", "mean"] != a.stats.loc["handling_days_mean", "mean"]
+    assert len(replicate(other, 2, seed=1, out=tmp_path, workers=1).runs) == 2

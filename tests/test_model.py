@@ -106,3 +106,18 @@ def test_api_overrides_and_tables() -> None:
     assert len(r.timeseries) == 120
     assert {"engagement", "motivation", "capacity", "backlog"} <= set(r.timeseries.columns)
     assert {"utilisation", "staff", "agency"} <= set(r.agencies.columns)
+
+
+def test_the_manager_waits_for_a_follow_up_only_after_an_unreported_completion() -> None:
+    r = cached_run(str(BASELINE), 1)
+    m = collabsim.CollaborationModel(r.scenario, seed=1)
+    m.run_days(r.scenario.run.days)
+    waits = 0
+    for case in m.cases:
+        log = case.log
+        for k, event in enumerate(log):
+            if event.kind == "awaiting_follow_up":
+                waits += 1
+                last = max(i for i in range(k) if log[i].kind == "completed")
+                assert log[last + 1].kind == "unreported", case.id
+    assert waits > 0

@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 
 from collabsim.experiment import replicate
-from collabsim.verification import jackson, network_scenario, random_network
+from collabsim.verification import (
+    ciw_mean_time_in_system,
+    jackson,
+    network_scenario,
+    random_network,
+)
 from tests.conftest import SCENARIOS, cached_run
 
 REPS = 10
@@ -53,45 +58,6 @@ def test_littles_law_holds_in_every_shipped_scenario(path: Path) -> None:
     assert big_l == pytest.approx(lam * w, rel=0.05)
 
 
-def _ciw_mean_time_in_system(
-    rate: float,
-    entry: np.ndarray,
-    routing: np.ndarray,
-    stations: list,  # type: ignore[type-arg]
-    service: str,
-    cv: float,
-    days: float,
-    warmup: float,
-    seed: int,
-) -> float:
-    ciw = pytest.importorskip("ciw")
-
-    def dist(mean: float) -> object:
-        if service == "exponential":
-            return ciw.dists.Exponential(1.0 / mean)
-        sigma2 = np.log1p(cv * cv)
-        return ciw.dists.Lognormal(float(np.log(mean) - sigma2 / 2), float(np.sqrt(sigma2)))
-
-    network = ciw.create_network(
-        arrival_distributions=[ciw.dists.Exponential(rate * p) if p > 0 else None for p in entry],
-        service_distributions=[dist(s.mean_service) for s in stations],
-        routing=[list(map(float, row)) for row in routing],
-        number_of_servers=[s.servers for s in stations],
-    )
-    ciw.seed(seed)
-    sim = ciw.Simulation(network)
-    sim.simulate_until_max_time(days)
-    first: dict[int, float] = {}
-    last: dict[int, float] = {}
-    for rec in sim.get_all_records():
-        first[rec.id_number] = min(first.get(rec.id_number, np.inf), rec.arrival_date)
-        last[rec.id_number] = max(last.get(rec.id_number, 0.0), rec.exit_date)
-    in_system = {c for c in sim.nodes[1:-1] for c in c.all_individuals}
-    ids = {i.id_number for i in in_system}
-    times = [last[i] - first[i] for i in first if first[i] >= warmup and i not in ids]
-    return float(np.mean(times))
-
-
 @pytest.mark.parametrize("service", ["exponential", "lognormal"])
 def test_ciw_gives_the_same_means(tmp_path: Path, service: str) -> None:
     """The same network in Ciw and in collabsim: means agree within their intervals."""
@@ -105,9 +71,10 @@ def test_ciw_gives_the_same_means(tmp_path: Path, service: str) -> None:
     scenario = network_scenario(
         rate, entry, routing, stations, days=days, warmup_days=warmup, service=service, cv=0.5
     )
+    pytest.importorskip("ciw")
     ours = replicate(scenario, reps, seed=1, out=tmp_path, workers=2).runs["handling_days_mean"]
     theirs = [
-        _ciw_mean_time_in_system(rate, entry, routing, stations, service, 0.5, days, warmup, s)
+        ciw_mean_time_in_system(rate, entry, routing, stations, days, warmup, s, service, 0.5)
         for s in range(reps)
     ]
     lo_a, hi_a = confidence_interval(ours.to_numpy())
