@@ -7,7 +7,7 @@ SEED ?= 1
 .PHONY: run test ui validation lint clean
 .DEFAULT_GOAL := run
 
-$(BIN)/collabsim: pyproject.toml
+$(BIN)/collabsim: pyproject.toml tools/fetch-solara-assets
 	@PY=$$(sh tools/find-python) || exit 1; \
 	  echo "Using $$PY ($$($$PY -V))"; \
 	  [ -x $(BIN)/python ] || $$PY -m venv $(VENV)
@@ -24,9 +24,16 @@ run: $(BIN)/collabsim
 ui: $(BIN)/collabsim
 	$(BIN)/collabsim ui
 
-## Run every test (including ruff and mypy)
+## Run every test (including ruff, mypy and the real-browser tests, which need Debian's
+## chromium: installed here when run as root, else the command to install it is shown)
 test: $(BIN)/collabsim
+ifeq ($(SKIP_BROWSER),1)
+	@echo "SKIP_BROWSER=1: the browser tests are NOT run"
+	$(BIN)/python -m pytest -q -m "not browser"
+else
+	@sh tools/ensure-chromium
 	$(BIN)/python -m pytest -q
+endif
 
 ## Regenerate docs/validation.md (verification, calibration, face validity): a few minutes
 validation: $(BIN)/collabsim

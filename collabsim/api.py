@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from collabsim.limits import check_fits
 from collabsim.loading import apply_overrides, load_raw, scenario_from_dict
 from collabsim.metrics import agency_table, case_table, summarize
 from collabsim.model import CollaborationModel
@@ -64,8 +65,15 @@ def resolve_scenario(
     return scenario_from_dict(apply_overrides(data, overrides or {}), source)
 
 
-def simulate(scenario: Scenario, seed: int = 0) -> CollaborationModel:
-    """Build the model and run it for the scenario's ``run.days``."""
+def simulate(scenario: Scenario, seed: int = 0, *, size_check: bool = True) -> CollaborationModel:
+    """Build the model and run it for the scenario's ``run.days``.
+
+    Raises:
+        RunTooLarge: if the run would not fit in memory or take hours
+            (:func:`collabsim.limits.check_fits`), unless ``size_check`` is false.
+    """
+    if size_check:
+        check_fits(scenario, scenario.name)
     model = CollaborationModel(scenario, seed=seed)
     model.run_days(scenario.run.days)
     return model
@@ -77,6 +85,7 @@ def run(
     *,
     days: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    size_check: bool = True,
 ) -> RunResult:
     """Run one simulation.
 
@@ -85,15 +94,22 @@ def run(
         seed: the seed; the same scenario and seed give the same result.
         days: run length, replacing the scenario's ``run.days``.
         overrides: dotted-path values, e.g. ``{"agencies.hub.staff": 20}``.
+        size_check: refuse a run that would not fit in memory or take hours.
 
     Returns:
         The summary and the case, daily and agency tables.
+
+    Raises:
+        ScenarioError: if the scenario is invalid.
+        RunTooLarge: if the run would not fit (see ``size_check``).
     """
     extra = dict(overrides or {})
     if days is not None:
         extra["run.days"] = days
     params = resolve_scenario(scenario, extra)
-    model = simulate(params, seed)
+    if size_check:
+        check_fits(params, scenario.name if isinstance(scenario, Scenario) else str(scenario))
+    model = simulate(params, seed, size_check=False)
     cases = case_table(model)
     timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     return RunResult(params, seed, summarize(model, cases), cases, timeseries, agency_table(model))

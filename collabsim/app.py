@@ -7,26 +7,36 @@ on 127.0.0.1 unless told otherwise. Every browser session builds its own model
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import os
+import stat
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
+from solara.components.file_drop import FileInfo
 
 # solara treats a module-level name "Layout" as the app's layout: import views' module
 from collabsim import views
 from collabsim.api import run as run_scenario
-from collabsim.loading import ScenarioError, load_scenario
+from collabsim.loading import ScenarioError, load_scenario, load_scenario_text
 from collabsim.model import CollaborationModel
 from collabsim.outputs import HEADLINE, fmt
 from collabsim.scenario import BARRIER_NAMES, Scenario
 from collabsim.trace import LOSSES, days_lost, timeline
 
-__all__ = ["AppModel", "Page", "Settings", "model_class"]
+__all__ = ["MAX_UPLOAD_BYTES", "AppModel", "Page", "Settings", "model_class", "read_upload"]
+
+MAX_UPLOAD_BYTES = 256 * 1024
+"""The largest scenario file the app reads, picked or uploaded (the Jakarta baseline is 16 KiB)."""
 
 
 def scenario_dir() -> Path:
@@ -34,9 +44,18 @@ def scenario_dir() -> Path:
     return Path(os.environ.get("COLLABSIM_SCENARIOS", Path.cwd() / "scenarios"))
 
 
+def _plain_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (not a link) of at most :data:`MAX_UPLOAD_BYTES`."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_UPLOAD_BYTES
+
+
 def scenario_files() -> list[str]:
-    """The scenario files offered by the picker."""
-    found = sorted(str(p) for p in scenario_dir().glob("*.toml"))
+    """The scenario files offered by the picker: the folder's plain ``*.toml`` files."""
+    found = sorted(str(p) for p in scenario_dir().glob("*.toml") if _plain_file(p))
     start = os.environ.get("COLLABSIM_SCENARIO")
     if start and start not in found:
         found.insert(0, start)
@@ -57,15 +76,51 @@ def default_scenario() -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """What the controls set: a scenario file, a seed and lever / barrier values."""
+    """What the controls set: a scenario, a seed and lever / barrier values.
+
+    The scenario is the file ``path`` or, when ``text`` is given, an uploaded
+    file's TOML (``path`` is then the uploaded file's name).
+    """
 
     path: str
     seed: int = 1
     values: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
 
     def scenario(self) -> Scenario:
         """The validated scenario with the controls' values applied."""
+        if self.text is not None:
+            return load_scenario_text(self.text, self.path, scenario_dir(), self.values)
+        if not _plain_file(Path(self.path)):
+            limit = f"{MAX_UPLOAD_BYTES:,}"
+            raise ScenarioError(self.path, [f"file: not a regular file of at most {limit} bytes"])
         return load_scenario(self.path, self.values)
+
+
+def read_upload(name: str, size: int, file: BinaryIO) -> str:
+    """The text of an uploaded scenario file: at most :data:`MAX_UPLOAD_BYTES`, in UTF-8.
+
+    Args:
+        name: the file's name, for errors.
+        size: its size as the browser reports it (checked before reading).
+        file: its content.
+
+    Raises:
+        ScenarioError: naming the file when it is too large or not UTF-8 text.
+    """
+    too_large = ScenarioError(name, [f"file: too large (at most {MAX_UPLOAD_BYTES:,} bytes)"])
+    if size > MAX_UPLOAD_BYTES:
+        raise too_large
+    data = file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise too_large
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            name, [f"file: not UTF-8 text (line {line}); upload a TOML file"]
+        ) from None
 
 
 LEVERS: dict[str, tuple[str, float, float, float]] = {
@@ -123,6 +178,33 @@ def model_class(settings: Settings) -> Callable[[], AppModel]:
 
     SessionModel.__name__ = "collabsim"
     return SessionModel
+
+
+# ---------------------------------------------------------------- memory
+_RELEASING = threading.Lock()  # held while a release is pending: a burst of closes releases once
+_RELEASE_DELAY = 3.0  # seconds: after solara's own collection (1 s after a session closes)
+
+
+def _release_memory_soon() -> None:
+    """When a session closes: collect its garbage, then have glibc return the freed memory.
+
+    glibc keeps freed memory for reuse instead of giving it back to the system, so
+    without ``malloc_trim`` the server stays at the size of its busiest moment.
+    """
+    if not _RELEASING.acquire(blocking=False):
+        return
+    thread = threading.Thread(target=_release_memory, daemon=True, name="collabsim-release")
+    # solara's threads keep the session they were started in; this one must not
+    thread.current_context = None  # type: ignore[attr-defined]
+    thread.start()
+
+
+def _release_memory() -> None:
+    time.sleep(_RELEASE_DELAY)
+    _RELEASING.release()
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 # ------------------------------------------------------------------ views
@@ -284,10 +366,11 @@ def ComparePage(model: CollaborationModel) -> None:
 def ScenarioControls(settings: solara.Reactive[Settings], model: solara.Reactive[Any]) -> None:
     """Scenario picker, seed, barrier intensities and levers; a change rebuilds the model."""
     files = scenario_files()
-    custom, set_custom = solara.use_state("")
     error, set_error = solara.use_state("")
-    current = settings.value.path
-    base = solara.use_memo(lambda: control_values(load_scenario(current)), [current])
+    current, text = settings.value.path, settings.value.text
+    base = solara.use_memo(
+        lambda: control_values(Settings(current, text=text).scenario()), [current, text]
+    )
     values = {**base, **settings.value.values}
 
     note, set_note = solara.use_state("")
@@ -307,28 +390,28 @@ def ScenarioControls(settings: solara.Reactive[Settings], model: solara.Reactive
     def pick(path: str) -> None:
         apply(Settings(path, settings.value.seed))
 
-    def load_custom() -> None:
-        path = str(Path(custom).expanduser())
+    def upload(file: FileInfo) -> None:
+        name = Path(file["name"]).name[:100] or "uploaded file"
         try:
-            load_scenario(path)
+            text = read_upload(name, file["size"], file["file_obj"])
         except ScenarioError as exc:
             set_error(str(exc))
             return
-        pick(path)
+        apply(Settings(name, settings.value.seed, text=text))
 
     def set_value(key: str, value: Any) -> None:
         apply(replace(settings.value, values={**settings.value.values, key: value}))
 
     with solara.Card("Scenario"):
-        names = {Path(f).name: f for f in (files if current in files else [current, *files])}
+        names = {Path(f).name: f for f in files}
+        shown = Path(current).name if text is None else f"{current} (uploaded)"
         solara.Select(
             label="scenario file",
-            values=list(names),
-            value=Path(current).name,
-            on_value=lambda name: pick(names[name]),
+            values=list(names) if shown in names else [shown, *names],
+            value=shown,
+            on_value=lambda name: pick(names[name]) if name in names else None,
         )
-        solara.InputText("or a scenario file path", value=custom, on_value=set_custom)
-        solara.Button("Load file", on_click=load_custom)
+        solara.FileDrop(label="or drop a scenario file (.toml) here to upload it", on_file=upload)
         solara.InputInt(
             "seed",
             value=settings.value.seed,
@@ -374,6 +457,7 @@ def ScenarioControls(settings: solara.Reactive[Settings], model: solara.Reactive
 def Page() -> None:
     """The app's page; everything here is per browser session."""
     settings = solara.use_reactive(Settings(default_scenario()))
+    solara.use_effect(lambda: _release_memory_soon, [])  # runs when the session closes
     first = solara.use_memo(lambda: model_class(settings.value)(), [])
     model = solara.use_reactive(first)
     with solara.Sidebar():

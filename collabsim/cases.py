@@ -62,6 +62,9 @@ class Case:
         reported_at: report time in days.
         plan: the services the case needs, in order.
         rng: the case's own random stream (common random numbers across scenarios).
+        service_days: staff time of the case's finished service attempts (a
+            redone service counts each time; re-intake and duplicated
+            assessment time included).
     """
 
     id: int
@@ -85,6 +88,7 @@ class Case:
     penalty: float = 0.0
     interviews: int = 0
     duplicated_days: float = 0.0
+    service_days: float = 0.0
     first_care_at: float | None = None
     first_manager_service_at: float | None = None
     closed_at: float | None = None

@@ -6,16 +6,20 @@ commands, so ``collabsim --help`` answers at once.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from collabsim.files import staged
 
 app = typer.Typer(
     name="collabsim",
@@ -24,10 +28,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# No markup (a scenario may be named "[/]"), no wrapping (a long path stays whole).
+console = Console(markup=False, highlight=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="A scenario TOML file.", show_default=False)]
+NoSizeCheck = Annotated[
+    bool,
+    typer.Option(
+        "--no-size-check",
+        help="Run even if the estimate says the run will not fit in memory or take hours.",
+    ),
+]
 
 
 def _parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -36,8 +48,7 @@ def _parse_overrides(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
-            err.print(f"[red]--set {pair!r}: expected KEY=VALUE, e.g. agencies.hub.staff=20[/]")
-            raise typer.Exit(2)
+            _fail(ValueError(f"--set {pair!r}: expected KEY=VALUE, e.g. agencies.hub.staff=20"))
         try:
             out[key.strip()] = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
@@ -46,7 +57,7 @@ def _parse_overrides(pairs: list[str]) -> dict[str, Any]:
 
 
 def _show(
-    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], texts: int = 1
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str | Text]], texts: int = 1
 ) -> None:
     """Print a table; the first ``texts`` columns are left-aligned, the rest right-aligned."""
     table = Table(title=title)
@@ -59,19 +70,44 @@ def _show(
 
 def _exit_if_failed(failed: Sequence[str]) -> None:
     if failed:
-        err.print(f"[red]{len(failed)} runs failed[/]; run the command again to retry them")
+        err.print(
+            Text(f"{len(failed)} runs failed", "red") + "; run the command again to retry them"
+        )
         raise typer.Exit(1)
 
 
-def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/] {exc}", highlight=False)
+def _fail(exc: Exception) -> NoReturn:
+    err.print(Text("error: ", "red") + str(exc))
     raise typer.Exit(2)
 
 
-@app.command()
+def _command[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
+    """Register a command that turns bad input into exit 2 and Ctrl-C into exit 130."""
+
+    @functools.wraps(fn)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        from collabsim.loading import ScenarioError
+
+        try:
+            return fn(*args, **kwargs)
+        except ScenarioError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            err.print(
+                Text("interrupted: ", "red")
+                + "no output file was written or changed; runs already stored in a results "
+                "store are kept, and the same command resumes from them"
+            )
+            raise typer.Exit(130) from None
+
+    app.command()(guarded)
+    return guarded
+
+
+@_command
 def run(
     scenario: ScenarioArg,
-    seed: Annotated[int, typer.Option(help="Random seed; same seed, same numbers.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed; same seed, same numbers.")] = 0,
     days: Annotated[
         int | None, typer.Option(min=1, help="Run length in days (default: the scenario's).")
     ] = None,
@@ -83,19 +119,18 @@ def run(
         list[str] | None,
         typer.Option("--set", help="Override a parameter, e.g. --set agencies.hub.staff=20."),
     ] = None,
+    no_size_check: NoSizeCheck = False,
 ) -> None:
-    """Run one simulation, print its summary and write its files."""
+    """Run one simulation, print its summary and write its files (all of them or none)."""
     from collabsim.api import run as run_scenario
-    from collabsim.loading import ScenarioError
     from collabsim.outputs import HEADLINE, fmt, write_run
 
     overrides = _parse_overrides(set_ or [])
     start = time.perf_counter()
-    try:
-        with console.status(f"Simulating {scenario} (seed {seed})..."):
-            result = run_scenario(scenario, seed, days=days, overrides=overrides)
-    except ScenarioError as exc:
-        _fail(exc)
+    with console.status(f"Simulating {scenario} (seed {seed})..."):
+        result = run_scenario(
+            scenario, seed, days=days, overrides=overrides, size_check=not no_size_check
+        )
     wall = time.perf_counter() - start
     folder = out if out is not None else Path("out") / scenario.stem
     s = result.summary
@@ -109,22 +144,27 @@ def run(
     console.print("  " + ", ".join(p.name for p in written))
 
 
-@app.command()
+@_command
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files.", show_default=False)],
 ) -> None:
-    """Check scenario files; exit 2 if any is invalid."""
+    """Check scenario files, and that a run fits this machine; exit 2 if any does not."""
+    from collabsim.limits import check_fits
     from collabsim.loading import ScenarioError, load_scenario
 
     bad = 0
     for path in scenarios:
         try:
             s = load_scenario(path)
+            size = check_fits(s, str(path))
         except ScenarioError as exc:
-            err.print(f"[red]invalid[/] {exc}", highlight=False)
+            err.print(Text("invalid ", "red") + str(exc))
             bad += 1
         else:
-            console.print(f"[green]ok[/] {path}: {s.name}", highlight=False)
+            console.print(
+                Text("ok ", "green") + f"{path}: {s.name} (a run needs about "
+                f"{size.memory_bytes / 2**20:,.0f} MiB and {size.seconds:,.1f} s)"
+            )
     if bad:
         raise typer.Exit(2)
 
@@ -143,7 +183,7 @@ KEY_OUTPUTS = [
 
 Reps = Annotated[int, typer.Option(min=2, help="Replications.")]
 Workers = Annotated[int | None, typer.Option(min=1, help="Processes to use (default: all cores).")]
-Seed = Annotated[int, typer.Option(help="Root seed of the replications.")]
+Seed = Annotated[int, typer.Option(min=0, help="Root seed of the replications.")]
 
 
 Scheduler = Annotated[
@@ -156,10 +196,16 @@ class _Bar:
     """A rich progress bar with ETA, fed by the experiment's progress callback."""
 
     def __init__(self, label: str) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
-            "[progress.description]{task.description}",
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -178,16 +224,13 @@ class _Bar:
         self.progress.update(self.task, completed=done, total=total)
 
 
-def _load_or_fail(path: Path) -> Any:
-    from collabsim.loading import ScenarioError, load_scenario
+def _load(path: Path) -> Any:
+    from collabsim.loading import load_scenario
 
-    try:
-        return load_scenario(path)
-    except ScenarioError as exc:
-        _fail(exc)
+    return load_scenario(path)
 
 
-@app.command()
+@_command
 def replicate(
     scenario: ScenarioArg,
     reps: Reps = 10,
@@ -198,12 +241,13 @@ def replicate(
     ] = False,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
 ) -> None:
     """Run a scenario many times; print means with 95% confidence intervals."""
     from collabsim.experiment import replicate as run_replications
     from collabsim.outputs import fmt
 
-    params = _load_or_fail(scenario)
+    params = _load(scenario)
     folder = out or Path("out") / f"{scenario.stem}-replications"
     with _Bar(f"{reps} replications") as bar:
         result = run_replications(
@@ -215,6 +259,7 @@ def replicate(
             workers=workers,
             scheduler=scheduler,
             progress=bar,
+            size_check=not no_size_check,
         )
     rows = [(k, result.stats.loc[k]) for k in KEY_OUTPUTS if k in result.stats.index]
     _show(
@@ -223,12 +268,13 @@ def replicate(
         ((k, fmt(r["mean"]), f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}", fmt(r["sd"]))
          for k, r in rows),
     )  # fmt: skip
-    result.stats.to_csv(folder / "statistics.csv")
+    with staged(folder) as stage:
+        result.stats.to_csv(stage / "statistics.csv")
     console.print(f"Results in {folder}/results.sqlite; statistics in {folder}/statistics.csv")
     _exit_if_failed(result.failed)
 
 
-@app.command()
+@_command
 def compare(
     a: ScenarioArg,
     b: ScenarioArg,
@@ -237,17 +283,26 @@ def compare(
     out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
 ) -> None:
     """Compare two scenarios with common random numbers: B - A with 95% intervals."""
     from collabsim.experiment import compare as run_comparison
     from collabsim.outputs import fmt
     from collabsim.plots import plot_differences
 
-    pa, pb = _load_or_fail(a), _load_or_fail(b)
+    pa, pb = _load(a), _load(b)
     folder = out or Path("out") / f"compare-{a.stem}-vs-{b.stem}"
     with _Bar(f"{reps} paired replications") as bar:
         result = run_comparison(
-            pa, pb, reps, seed=seed, out=folder, workers=workers, scheduler=scheduler, progress=bar
+            pa,
+            pb,
+            reps,
+            seed=seed,
+            out=folder,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
+            size_check=not no_size_check,
         )
     rows = [(k, result.table.loc[k]) for k in KEY_OUTPUTS if k in result.table.index]
     _show(
@@ -256,18 +311,19 @@ def compare(
         ((k, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]),
           f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}") for k, r in rows),
     )  # fmt: skip
-    result.table.to_csv(folder / "comparison.csv")
-    plot_differences(
-        result.table,
-        ["handling_days_median", "handling_days_p90", "first_service_days_median"],
-        f"{pb.name} vs {pa.name}",
-        folder / "comparison.png",
-    )
+    with staged(folder) as stage:
+        result.table.to_csv(stage / "comparison.csv")
+        plot_differences(
+            result.table,
+            ["handling_days_median", "handling_days_p90", "first_service_days_median"],
+            f"{pb.name} vs {pa.name}",
+            stage / "comparison.png",
+        )
     console.print(f"Wrote {folder}/comparison.csv and comparison.png")
     _exit_if_failed(result.failed)
 
 
-@app.command()
+@_command
 def attribute(
     scenario: ScenarioArg,
     reps: Reps = 5,
@@ -275,17 +331,25 @@ def attribute(
     out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
 ) -> None:
     """How many days each of the seven barriers costs (Shapley values, 95% CIs)."""
     from collabsim.experiment import attribute as run_attribution
     from collabsim.outputs import fmt
     from collabsim.plots import plot_attribution
 
-    params = _load_or_fail(scenario)
+    params = _load(scenario)
     folder = out or Path("out") / f"{scenario.stem}-attribution"
     with _Bar(f"128 barrier combinations x {reps}") as bar:
         result = run_attribution(
-            params, reps, seed=seed, out=folder, workers=workers, scheduler=scheduler, progress=bar
+            params,
+            reps,
+            seed=seed,
+            out=folder,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
+            size_check=not no_size_check,
         )
     _show(
         f"{params.name}: days of handling time each barrier costs",
@@ -298,12 +362,13 @@ def attribute(
         console.print(
             f"all barriers on - all off, {output}: {fmt(total)} days (the values sum to it)"
         )
-    result.table.to_csv(folder / "attribution.csv", index=False)
-    plot_attribution(result.table, folder / "attribution.png")
+    with staged(folder) as stage:
+        result.table.to_csv(stage / "attribution.csv", index=False)
+        plot_attribution(result.table, stage / "attribution.png")
     console.print(f"Wrote {folder}/attribution.csv and attribution.png")
 
 
-@app.command()
+@_command
 def sweep(
     experiment: Annotated[
         Path, typer.Argument(help="An experiment TOML file.", show_default=False)
@@ -313,21 +378,26 @@ def sweep(
     ] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
 ) -> None:
     """Run an experiment file: a design over levers and uncertainties, with replications."""
-    from collabsim.loading import ScenarioError
     from collabsim.store import StoreMismatch
     from collabsim.sweep import load_experiment, write_sweep
     from collabsim.sweep import sweep as run_sweep
 
+    exp, _ = load_experiment(experiment)
+    folder = out or Path("out") / exp.name
     try:
-        exp, _ = load_experiment(experiment)
-        folder = out or Path("out") / exp.name
         with _Bar(f"{exp.name} ({exp.design})") as bar:
             result = run_sweep(
-                experiment, out=folder, workers=workers, scheduler=scheduler, progress=bar
+                experiment,
+                out=folder,
+                workers=workers,
+                scheduler=scheduler,
+                progress=bar,
+                size_check=not no_size_check,
             )
-    except (ScenarioError, StoreMismatch) as exc:
+    except StoreMismatch as exc:
         _fail(exc)
     written = write_sweep(result, exp.name, folder, exp.design)
     console.print(
@@ -348,7 +418,7 @@ def sweep(
     _exit_if_failed(result.failed)
 
 
-@app.command()
+@_command
 def export(
     results: Annotated[
         Path, typer.Argument(help="An experiment folder or its results.sqlite.", show_default=False)
@@ -375,12 +445,12 @@ def export(
     console.print(f"Wrote {len(df):,} rows of {table} to {out}")
 
 
-@app.command()
+@_command
 def calibrate(
     scenario: ScenarioArg,
     samples: Annotated[int, typer.Option(min=1, help="Latin hypercube points.")] = 40,
     reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 2,
-    seed: Annotated[int, typer.Option(help="Seed of the sample and the replications.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the sample and the replications.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for the results.")] = None,
 ) -> None:
     """Fit the scenario to the Jakarta targets (Latin hypercube search); report each target."""
@@ -390,7 +460,7 @@ def calibrate(
     from collabsim.calibration import calibrate as run_calibration
     from collabsim.loading import ScenarioError, load_raw
 
-    _load_or_fail(scenario)
+    _load(scenario)
     folder = out or Path("out") / f"{scenario.stem}-calibration"
     try:
         with _Bar(f"{samples + 1} points x {reps} replications") as bar:
@@ -401,21 +471,22 @@ def calibrate(
         f"Fit to the Jakarta targets (best of {samples + 1} points)",
         ("target", "observed", "simulated", "tolerance", "within"),
         ((r["target"], f"{r['observed']:g}", f"{r['simulated']:.4g}", f"{r['tolerance']:g}",
-          "[green]yes[/]" if r["within"] else "[red]no[/]") for _, r in result.fit.iterrows()),
+          Text("yes", "green") if r["within"] else Text("no", "red"))
+         for _, r in result.fit.iterrows()),
     )  # fmt: skip
     console.print("best factors: " + ", ".join(f"{k} {v:.3f}" for k, v in result.factors.items()))
-    folder.mkdir(parents=True, exist_ok=True)
-    result.fit.to_csv(folder / "fit.csv", index=False)
-    result.samples.to_csv(folder / "samples.csv", index=False)
     base = load_raw(scenario)
     values = changed_values(base, apply_factors(base, result.factors))
     note = f"Fitted by collabsim calibrate (seed {seed}, {samples} samples, {reps} replications)."
-    parent = os.path.relpath(scenario.resolve(), folder.resolve())
-    (folder / "calibrated.toml").write_text(overrides_toml(parent, values, note))
+    with staged(folder) as stage:
+        result.fit.to_csv(stage / "fit.csv", index=False)
+        result.samples.to_csv(stage / "samples.csv", index=False)
+        parent = os.path.relpath(scenario.resolve(), folder.resolve())
+        (stage / "calibrated.toml").write_text(overrides_toml(parent, values, note))
     console.print(f"Wrote {folder}/fit.csv, samples.csv and calibrated.toml ({len(values)} values)")
 
 
-@app.command()
+@_command
 def ui(
     scenario: Annotated[
         Path | None, typer.Argument(help="Scenario to start with (default: the baseline).")
@@ -424,6 +495,14 @@ def ui(
     host: Annotated[
         str, typer.Option(help="Address to listen on; 127.0.0.1 keeps the app on this machine.")
     ] = "127.0.0.1",
+    idle_minutes: Annotated[
+        float,
+        typer.Option(
+            min=0.01,
+            help="Drop a session's model this long after its tab went away without closing "
+            "(a tab that reconnects sooner keeps its run).",
+        ),
+    ] = 2.0,
 ) -> None:
     """Open the browser app (Solara, through Mesa's SolaraViz) on http://HOST:PORT."""
     import os
@@ -432,6 +511,14 @@ def ui(
 
     folder = Path("scenarios")
     env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    # solara keeps a disconnected session for 24 h by default; a closed tab usually says
+    # goodbye, but a killed browser, a sleeping laptop or a dropped network do not
+    env["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{idle_minutes * 60:g}s"
+    # give a dropped session's memory back: Python's small-object arenas stay pinned by a few
+    # live objects, so let glibc allocate them (a few per cent slower) in few arenas, which
+    # the app trims after a session closes
+    env.setdefault("PYTHONMALLOC", "malloc")
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     if scenario is not None:
         try:
             load_scenario(scenario)
@@ -443,7 +530,9 @@ def ui(
         _fail(FileNotFoundError("no ./scenarios folder here: give a SCENARIO file"))
     env["COLLABSIM_SCENARIOS"] = str(folder.resolve())
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(f"[yellow]warning:[/] listening on {host}: other machines can reach the app")
+        err.print(
+            Text("warning: ", "yellow") + f"listening on {host}: other machines can reach the app"
+        )
     console.print(f"collabsim app on http://{host}:{port}  (Ctrl+C to stop)")
     cmd = [sys.executable, "-m", "solara", "run", "collabsim.app", "--host", host]
     cmd += ["--port", str(port), "--no-open", "--production", "--no-check-version"]

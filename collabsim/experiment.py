@@ -9,13 +9,18 @@ the same experiment gives the same numbers however it is executed.
 from __future__ import annotations
 
 import math
-import multiprocessing
+import multiprocessing.context
 import os
+import signal
+import sys
+import threading
 import time
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import combinations
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ import pandas as pd
 
 from collabsim.api import resolve_scenario
 from collabsim.api import run as run_one
+from collabsim.limits import check_fits
 from collabsim.loading import scenario_hash
 from collabsim.scenario import BARRIER_NAMES, Scenario
 from collabsim.stats import describe
@@ -94,7 +100,7 @@ def _execute(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any]]:
         "version": __version__,
     }
     try:
-        result = run_one(spec.scenario, spec.seed)
+        result = run_one(spec.scenario, spec.seed, size_check=False)  # checked by execute
         outcome: dict[str, Any] = {
             "status": "done",
             "summary": flatten(result.summary),
@@ -107,11 +113,67 @@ def _execute(spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, outcome
 
 
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A spawned pool worker that does not run the parent's ``__main__``.
+
+    A spawned child normally imports the parent's main module again (a script
+    by its path, ``python -m`` by its name), so that it can unpickle what was
+    defined there; a script without an ``if __name__ == "__main__":`` guard
+    would then run again in every worker. The workers need nothing from
+    ``__main__``: the work function and the run specs live in collabsim. So
+    while a worker is launched, ``sys.modules["__main__"]`` is an empty module,
+    and the child is told of no main module to import. The swap lasts only for
+    the launch and leaves the user's module untouched.
+    """
+
+    @staticmethod
+    def _Popen(process_obj: BaseProcess) -> Any:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            return multiprocessing.context.SpawnProcess._Popen(process_obj)
+        finally:
+            sys.modules["__main__"] = main
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    """The ``spawn`` start method, with :class:`_WorkerProcess` workers."""
+
+    Process = _WorkerProcess
+
+
+_PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker soon after the process that started it dies.
+
+    Killed with ``kill -9``, the parent cleans nothing up, and a worker waiting
+    for its next task would wait forever. A daemon thread watches the parent's
+    pid and exits the worker once it has been orphaned. Ctrl-C is the parent's
+    to handle: it stops the workers itself (see :func:`execute`).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="collabsim-parent-watch", daemon=True).start()
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
-    # fork needs no `if __name__ == "__main__"` guard in scripts or notebooks
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    """Worker processes started by ``spawn``: safe in a multi-threaded parent (``fork`` is not).
+
+    Workers start on the first submissions; each imports collabsim afresh.
+    """
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_WorkerContext(),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def execute(
@@ -121,6 +183,7 @@ def execute(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    size_check: bool = True,
 ) -> int:
     """Run every spec not yet stored as done; store each as it finishes.
 
@@ -133,18 +196,29 @@ def execute(
         scheduler: address of a Dask scheduler (``tcp://host:port``); the runs
             then go to its workers, which need collabsim installed.
         progress: called after each run.
+        size_check: first refuse runs that would not fit in memory (with
+            ``workers`` of them at once) or take hours.
 
     Returns:
         How many runs were executed now.
+
+    Raises:
+        RunTooLarge: if a run would not fit (see ``size_check``).
+        KeyboardInterrupt: on Ctrl-C, after stopping the workers; the runs
+            stored so far are kept.
     """
     done = store.completed()
     pending = [s for s in specs if done.get(s.key) != scenario_hash(s.scenario)]
     total, finished = len(specs), len(specs) - len(pending)
+    workers = workers or os.cpu_count() or 1
+    if size_check:
+        at_once = 1 if scheduler is not None else min(workers, max(1, len(pending)))
+        for scenario in {scenario_hash(s.scenario): s.scenario for s in pending}.values():
+            check_fits(scenario, scenario.name, parallel=at_once)
     if progress:
         progress(finished, total)
     if scheduler is not None:
         return _execute_dask(pending, store, scheduler, finished, total, progress)
-    workers = workers or os.cpu_count() or 1
     if workers == 1 or len(pending) <= 1:
         for spec in pending:
             store.record(*_execute(spec))
@@ -152,7 +226,8 @@ def execute(
             if progress:
                 progress(finished, total)
         return len(pending)
-    with _pool(min(workers, len(pending))) as pool:
+    pool = _pool(min(workers, len(pending)))
+    try:
         queue = iter(pending)
         running: set[Future[tuple[dict[str, Any], dict[str, Any]]]] = set()
         for spec in queue:  # keep a bounded number in flight
@@ -169,6 +244,12 @@ def execute(
                 nxt = next(queue, None)
                 if nxt is not None:
                     running.add(pool.submit(_execute, nxt))
+    except BaseException:  # Ctrl-C or a store error: stop at once, keep what is stored
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()  # runs in flight are lost, and rerun next time
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return len(pending)
 
 
@@ -256,6 +337,7 @@ def replicate(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    size_check: bool = True,
 ) -> Replications:
     """Run a scenario ``reps`` times and summarise with confidence intervals.
 
@@ -269,6 +351,7 @@ def replicate(
         workers: processes (default: all cores).
         scheduler: a Dask scheduler address, to run there instead.
         progress: called after each run.
+        size_check: first refuse runs that would not fit in memory or take hours.
     """
     params = resolve_scenario(scenario, overrides)
     specs = [
@@ -277,7 +360,14 @@ def replicate(
     ]
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
-        execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
+        execute(
+            specs,
+            store,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            size_check=size_check,
+        )
         runs = runs_of(store, specs)
         table = _arm_table(runs, "A")
         return Replications(table, describe(outputs_of(table)), _failed(runs))
@@ -306,6 +396,7 @@ def compare(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    size_check: bool = True,
 ) -> Comparison:
     """Compare two scenarios over ``reps`` replications.
 
@@ -313,6 +404,18 @@ def compare(
     the same cases arrive at the same times in both; the difference B - A is
     then estimated per replication (a paired comparison). Without, arm B uses
     other seeds and the interval is Welch's, for two independent samples.
+
+    Args:
+        a: the first scenario (A) or its file.
+        b: the second scenario (B) or its file.
+        reps: replications.
+        seed: the root seed.
+        out: the experiment folder.
+        common_random_numbers: the same seeds in both arms (a paired comparison).
+        workers: processes (default: all cores).
+        scheduler: a Dask scheduler address, to run there instead.
+        progress: called after each run.
+        size_check: first refuse runs that would not fit in memory or take hours.
 
     Returns:
         Per output: ``mean_a``, ``mean_b``, ``diff``, ``ci_low``, ``ci_high``,
@@ -326,7 +429,14 @@ def compare(
     specs += [RunSpec(name, "B", i, s, pb) for i, s in enumerate(seeds_b)]
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
-        execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
+        execute(
+            specs,
+            store,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            size_check=size_check,
+        )
         runs = runs_of(store, specs)
         ra, rb = _arm_table(runs, "A"), _arm_table(runs, "B")
         failed = _failed(runs)
@@ -399,6 +509,7 @@ def attribute(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    size_check: bool = True,
 ) -> Attribution:
     """How much of each output each barrier costs: Shapley values over on/off combinations.
 
@@ -418,6 +529,7 @@ def attribute(
         workers: processes (default: all cores).
         scheduler: a Dask scheduler address, to run there instead.
         progress: called after each run.
+        size_check: first refuse runs that would not fit in memory or take hours.
     """
     base = resolve_scenario(scenario)
     n = len(barriers)
@@ -435,7 +547,14 @@ def attribute(
         ]
     store = ResultsStore(Path(out) / "results.sqlite")
     try:
-        execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
+        execute(
+            specs,
+            store,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            size_check=size_check,
+        )
         runs = runs_of(store, specs)
     finally:
         store.close()

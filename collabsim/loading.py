@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,12 +17,19 @@ from pydantic import ValidationError
 from collabsim.scenario import Scenario
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "ScenarioError",
     "apply_overrides",
     "load_scenario",
+    "load_scenario_text",
+    "parse_toml",
+    "read_text",
     "scenario_from_dict",
     "scenario_hash",
 ]
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""The largest scenario or experiment file read (4 MiB; the Jakarta baseline is 16 KiB)."""
 
 
 class ScenarioError(ValueError):
@@ -50,26 +59,105 @@ def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def read_text(path: Path, field: str = "file", where: str | None = None) -> str:
+    """The text of a scenario or experiment file, or a clear error saying why it cannot be read.
+
+    Only a regular file of at most :data:`MAX_FILE_BYTES`, in UTF-8, is read.
+
+    Args:
+        path: the file.
+        field: the field the path came from (``file``, or ``extends`` for a parent).
+        where: the file to name in the error (default: ``path`` itself).
+
+    Raises:
+        ScenarioError: naming the file and what is wrong with it.
+    """
+    source = where or str(path)
+
+    def fail(problem: str) -> ScenarioError:
+        return ScenarioError(source, [f"{field}: {problem}"])
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise fail(f"no such file {str(path)!r}") from None
+    except OSError as exc:
+        raise fail(f"cannot read {str(path)!r} ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise fail(f"{str(path)!r} is not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise fail(
+            f"{str(path)!r} is too large ({info.st_size:,} bytes; at most {MAX_FILE_BYTES:,})"
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise fail(f"cannot read {str(path)!r} ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise fail(f"{str(path)!r} is too large (at most {MAX_FILE_BYTES:,} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            str(path),
+            [f"file: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+             "save the file as UTF-8"],
+        ) from None  # fmt: skip
+
+
+_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_HEADER = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\".' ]+?)\s*=")
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML text; a syntax error names the file, the line and the key it is in.
+
+    Raises:
+        ScenarioError: for a syntax error.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        at = _AT.search(message)
+        if at is None:
+            raise ScenarioError(source, [f"TOML syntax: {message}"]) from None
+        line, column = int(at.group(1)), int(at.group(2))
+        lines = text.splitlines()
+        key = _KEY.match(lines[line - 1]) if line <= len(lines) else None
+        table = next(
+            (m.group(1) for x in reversed(lines[: line - 1]) if (m := _HEADER.match(x))), ""
+        )
+        parts = [p for p in (table, key.group(1).strip() if key else "") if p]
+        problem = f"TOML syntax error on line {line}, column {column}: {message[: at.start()]}"
+        raise ScenarioError(
+            source, [f"{'.'.join(parts)}: {problem}" if parts else problem]
+        ) from None
+
+
 def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if path in chain:
         loop = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError(str(chain[0]), [f"extends: circular chain {loop}"])
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        where = str(chain[-1]) if chain else str(path)
-        field = "extends" if chain else "file"
-        raise ScenarioError(where, [f"{field}: no such file {str(path)!r}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), [f"TOML syntax: {exc}"]) from None
+    text = read_text(path, "extends", str(chain[-1])) if chain else read_text(path)
+    data = parse_toml(text, str(path))
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(str(path), ["extends: expected a file name (a string)"])
-    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    base = _read_toml(_resolve(path.parent / parent, str(path), "extends"), (*chain, path))
     return _merge(base, data)
+
+
+def _resolve(path: Path, source: str, field: str) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        raise ScenarioError(source, [f"{field}: cannot read {str(path)!r} ({exc})"]) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -108,8 +196,23 @@ def validation_problems(exc: ValidationError) -> list[str]:
             msg = "required field is missing"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field (check the spelling against docs/scenario-reference.md)"
+        elif err["type"].endswith("_type"):
+            msg += f" (got {_kind(err.get('input'))})"
         out.append(f"{loc}: {msg}" if loc else msg)
     return out
+
+
+def _kind(value: Any) -> str:
+    """What a wrong value is, in TOML's words (never the value itself)."""
+    if isinstance(value, bool):
+        return "true/false"
+    for types, name in (
+        (str, "a string"), (int, "an integer"), (float, "a number"),
+        (dict, "a table"), (list, "an array"),
+    ):  # fmt: skip
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
 
 
 def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scenario:
@@ -130,7 +233,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scena
 
 def load_raw(path: str | Path) -> dict[str, Any]:
     """Read a scenario file and its ``extends`` chain into one raw dictionary."""
-    return _read_toml(Path(path).resolve(), ())
+    return _read_toml(_resolve(Path(path), str(path), "file"), ())
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -158,3 +261,44 @@ def scenario_hash(scenario: Scenario) -> str:
     """A short content hash of a scenario (stable across processes)."""
     blob = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_scenario_text(
+    text: str, source: str, folder: Path, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
+    """Validate a scenario given as TOML text, e.g. a file uploaded to the browser app.
+
+    The text's ``extends`` may only name a file inside ``folder``: an absolute
+    path, a ``..`` that leaves the folder or a symbolic link that leads out of it
+    is refused. The named file's own ``extends`` chain is read as usual.
+
+    Args:
+        text: the scenario's TOML.
+        source: the name that errors give (e.g. the uploaded file's name).
+        folder: the folder whose files ``extends`` may name.
+        overrides: dotted-path values applied after merging, as for
+            :func:`load_scenario`.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: naming ``source`` (or a parent file) and each bad field.
+    """
+    data = parse_toml(text, source)
+    parent = data.pop("extends", None)
+    if parent is not None:
+        outside = ScenarioError(source, ["extends: must name a file in the scenario folder"])
+        if not isinstance(parent, str) or Path(parent).is_absolute():
+            raise outside
+        root = folder.resolve()
+        try:
+            path = (root / parent).resolve()  # follows links, so one leading out is refused
+        except (OSError, RuntimeError):  # a link loop
+            raise outside from None
+        if root not in path.parents:
+            raise outside
+        data = _merge(_read_toml(path, (Path(source),)), data)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return scenario_from_dict(data, source)

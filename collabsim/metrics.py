@@ -6,6 +6,7 @@ every name in the summary.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from typing import Any
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from collabsim.cases import Case
 from collabsim.model import CollaborationModel
-from collabsim.scenario import BARRIER_NAMES
+from collabsim.scenario import BARRIER_NAMES, Run
 
 __all__ = ["BARRIER_EVENT_KINDS", "agency_table", "case_table", "summarize", "working_days"]
 
@@ -49,50 +50,58 @@ def _status(case: Case, now: float, stall_days: float) -> str:
 
 
 def case_table(model: CollaborationModel) -> pd.DataFrame:
-    """One row per case reported so far (``measured`` marks those after the warm-up)."""
+    """One row per case reported so far (``measured`` marks those after the warm-up).
+
+    With no case yet, the table has no rows but the same columns and types.
+    """
     run = model.params.run
-    rows = []
-    for c in model.cases:
-        kinds = Counter(e.kind for e in c.log)
-        handling = c.closed_at - c.reported_at if c.closed_at is not None else np.nan
-        first = c.first_care_at - c.reported_at if c.first_care_at is not None else np.nan
-        manager = (
-            working_days(c.reported_at, c.first_manager_service_at)
-            if c.first_manager_service_at is not None
-            else np.nan
-        )
-        rows.append(
-            {
-                "case_id": c.id,
-                "city": c.city,
-                "case_type": c.case_type,
-                "risk": c.risk,
-                "channel": c.channel,
-                "reported_day": c.reported_at,
-                "closed_day": c.closed_at if c.closed_at is not None else np.nan,
-                "status": _status(c, model.now, run.stall_days),
-                "measured": c.reported_at >= run.warmup_days,
-                "handling_days": handling,
-                "first_service_days": first,
-                "follow_up_working_days": manager,
-                "steps_planned": len(c.plan),
-                "steps_done": kinds["completed"],
-                "plan": " ".join(c.plan),
-                "referrals": kinds["referred"],
-                "interviews": c.interviews,
-                "duplicated_staff_hours": c.duplicated_days * run.hours_per_staff_day,
-                "registered": c.registered,
-                "recorded": c.recorded,
-                **{f"events_{k}": sum(kinds[x] for x in v) for k, v in BARRIER_EVENT_KINDS.items()},
-                "referrals_lost": kinds["referral_lost"],
-                "referrals_misrouted": kinds["referral_misrouted"],
-                "referrals_late": kinds["referral_late"],
-                "referrals_held": kinds["held"],
-                "referrals_refused": kinds["refused"],
-                "follow_up_waits": kinds["awaiting_follow_up"],
-            }
-        )
+    rows = [_case_row(c, model.now, run) for c in model.cases]
+    if not rows:
+        blank = Case(0, "", "", "", "", 0.0, [], random.Random(0))
+        return pd.DataFrame([_case_row(blank, model.now, run)]).iloc[:0]
     return pd.DataFrame(rows)
+
+
+def _case_row(c: Case, now: float, run: Run) -> dict[str, Any]:
+    """One case's row of :func:`case_table`, at time ``now``."""
+    kinds = Counter(e.kind for e in c.log)
+    handling = c.closed_at - c.reported_at if c.closed_at is not None else np.nan
+    first = c.first_care_at - c.reported_at if c.first_care_at is not None else np.nan
+    manager = (
+        working_days(c.reported_at, c.first_manager_service_at)
+        if c.first_manager_service_at is not None
+        else np.nan
+    )
+    return {
+        "case_id": c.id,
+        "city": c.city,
+        "case_type": c.case_type,
+        "risk": c.risk,
+        "channel": c.channel,
+        "reported_day": c.reported_at,
+        "closed_day": c.closed_at if c.closed_at is not None else np.nan,
+        "status": _status(c, now, run.stall_days),
+        "measured": c.reported_at >= run.warmup_days,
+        "handling_days": handling,
+        "first_service_days": first,
+        "follow_up_working_days": manager,
+        "steps_planned": len(c.plan),
+        "steps_done": kinds["completed"],
+        "plan": " ".join(c.plan),
+        "referrals": kinds["referred"],
+        "interviews": c.interviews,
+        "service_days": c.service_days,
+        "duplicated_staff_hours": c.duplicated_days * run.hours_per_staff_day,
+        "registered": c.registered,
+        "recorded": c.recorded,
+        **{f"events_{k}": sum(kinds[x] for x in v) for k, v in BARRIER_EVENT_KINDS.items()},
+        "referrals_lost": kinds["referral_lost"],
+        "referrals_misrouted": kinds["referral_misrouted"],
+        "referrals_late": kinds["referral_late"],
+        "referrals_held": kinds["held"],
+        "referrals_refused": kinds["refused"],
+        "follow_up_waits": kinds["awaiting_follow_up"],
+    }
 
 
 def agency_table(model: CollaborationModel) -> pd.DataFrame:

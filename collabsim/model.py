@@ -400,6 +400,7 @@ class CollaborationModel(mesa.Model):
     def _on_done(self, arg: tuple[Agency, Job]) -> None:
         agency, job = arg
         case, now = job.case, self.now
+        case.service_days += job.duration
         r = case.rng
         u_rework, u_lag, u_report, u_record = (r.random() for _ in range(4))
         spec = self.params.services[job.service]

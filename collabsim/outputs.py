@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from collabsim.api import RunResult
+from collabsim.files import staged
 from collabsim.plots import plot_backlog, plot_handling_time, plot_indices
 
 __all__ = ["HEADLINE", "write_run"]
@@ -95,13 +96,18 @@ def _report(result: RunResult, files: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_run(result: RunResult, out: Path) -> list[Path]:
-    """Write every file of a run into ``out`` (created if needed).
+def write_run(result: RunResult, folder: Path) -> list[Path]:
+    """Write every file of a run into ``folder`` (created if needed), all or none.
 
     Returns:
         The paths written.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    with staged(folder) as stage:
+        names = [p.name for p in _write_run(result, stage)]
+    return [folder / name for name in names]
+
+
+def _write_run(result: RunResult, out: Path) -> list[Path]:
     warmup = result.scenario.run.warmup_days
     written = [
         out / "summary.json",

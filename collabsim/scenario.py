@@ -8,9 +8,9 @@ documented once, in ``docs/scenario-reference.md``.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AgencyTemplate",
@@ -32,12 +32,36 @@ __all__ = [
 PROVINCE = "province"
 """City name of an agency that serves every city."""
 
-Unit = float
-Probability = float
+# The documented domain of every number (docs/scenario-reference.md). Upper
+# bounds are generous: they catch typos and values no run could finish with.
+MAX_DAYS = 36_500
+"""The longest run, and the longest duration, in days (100 years)."""
+MAX_CASES_PER_YEAR = 1_000_000
+"""The most reports per city and year."""
+MAX_COUNT = 10_000
+"""The most agencies of one kind in one city, and the most staff of one agency."""
+MAX_FACTOR = 100.0
+"""The largest risk multiplier, choice weight or mean number of sessions."""
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A chance or a share, in [0, 1]."""
+Intensity = Annotated[float, Field(ge=0.0, le=1.0)]
+"""How strongly a barrier acts: 0 = off, 1 = as found."""
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A fraction of a gap closed per event or per day, in [0, 1]."""
+Days = Annotated[float, Field(ge=0.0, le=MAX_DAYS)]
+"""A duration in days, in [0, MAX_DAYS]."""
+PositiveDays = Annotated[float, Field(gt=0.0, le=MAX_DAYS)]
+"""A duration in days, in (0, MAX_DAYS]."""
+Factor = Annotated[float, Field(ge=0.0, le=MAX_FACTOR)]
+"""A non-negative multiplier or weight, in [0, MAX_FACTOR]."""
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A whole number of agencies, in [0, MAX_COUNT]."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no true for a number, no "60" for 60; every float finite
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Distribution(_Strict):
@@ -48,8 +72,8 @@ class Distribution(_Strict):
     """
 
     dist: Literal["exponential", "lognormal", "fixed"] = "exponential"
-    mean: float = Field(ge=0.0)
-    cv: float = Field(default=1.0, gt=0.0)
+    mean: Days
+    cv: float = Field(default=1.0, gt=0.0, le=10.0)
 
 
 class Service(_Strict):
@@ -66,20 +90,20 @@ class AgencyTemplate(_Strict):
 
     sector: str
     services: list[str]
-    per_city: dict[str, NonNegativeInt]
-    staff: int = Field(ge=1)
-    skill: Probability = Field(default=0.9, ge=0.0, le=1.0)
-    readiness: Probability = Field(default=0.8, ge=0.0, le=1.0)
-    sectoral_ego: Probability = Field(default=0.0, ge=0.0, le=1.0)
-    reporting_discipline: Probability = Field(default=1.0, ge=0.0, le=1.0)
+    per_city: dict[str, Count]
+    staff: int = Field(ge=1, le=MAX_COUNT)
+    skill: Probability = 0.9
+    readiness: Probability = 0.8
+    sectoral_ego: Probability = 0.0
+    reporting_discipline: Probability = 1.0
     case_manager: bool = False
 
 
 class Channel(_Strict):
     """A way of sending a referral."""
 
-    latency_days: float = Field(ge=0.0)
-    miscommunication: Probability = Field(ge=0.0, le=1.0)
+    latency_days: Days
+    miscommunication: Probability
 
 
 class Link(_Strict):
@@ -102,14 +126,14 @@ class EntryChannel(_Strict):
     directly with the pathway's first step.
     """
 
-    share: Probability = Field(ge=0.0, le=1.0)
+    share: Probability
     service: str | None = None
 
 
 class Arrivals(_Strict):
     """Case arrivals: a Poisson process per city and the mix of cases."""
 
-    cases_per_year: dict[str, float]
+    cases_per_year: dict[str, Annotated[float, Field(ge=0.0, le=MAX_CASES_PER_YEAR)]]
     case_types: dict[str, Probability]
     risk: dict[str, Probability] = {"medium": 1.0}
     entry_channels: dict[str, EntryChannel] = {"direct": EntryChannel(share=1.0)}
@@ -118,8 +142,8 @@ class Arrivals(_Strict):
 class PlanItem(_Strict):
     """Whether a case of one type needs a service, and how many sessions."""
 
-    p: Probability = Field(ge=0.0, le=1.0)
-    sessions: float = Field(default=1.0, ge=1.0)
+    p: Probability
+    sessions: float = Field(default=1.0, ge=1.0, le=MAX_FACTOR)
 
 
 class Pathway(_Strict):
@@ -136,63 +160,63 @@ class Pathway(_Strict):
     closing_steps: list[str] = []
     order: list[str] = []
     plans: dict[str, dict[str, PlanItem]] = {}
-    risk_multiplier: dict[str, dict[str, float]] = {}
+    risk_multiplier: dict[str, dict[str, Factor]] = {}
     entry: dict[str, Probability] = {}
     routing: dict[str, dict[str, Probability]] = {}
-    max_steps: int = Field(default=200, ge=1)
+    max_steps: int = Field(default=200, ge=1, le=MAX_COUNT)
 
 
 class Miscommunication(_Strict):
     """Barrier 1 parameters."""
 
-    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
-    late_share: Probability = Field(default=0.5, ge=0.0, le=1.0)
-    misrouted_share: Probability = Field(default=0.3, ge=0.0, le=1.0)
-    late_days: float = Field(default=3.0, ge=0.0)
-    misroute_days: float = Field(default=2.0, ge=0.0)
+    intensity: Intensity = 1.0
+    late_share: Probability = 0.5
+    misrouted_share: Probability = 0.3
+    late_days: Days = 3.0
+    misroute_days: Days = 2.0
 
 
 class TaskDuplication(_Strict):
     """Barrier 2 parameters."""
 
-    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    intensity: Intensity = 1.0
     service: str = "assessment"
 
 
 class MissingReports(_Strict):
     """Barrier 3 parameters."""
 
-    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    intensity: Intensity = 1.0
 
 
 class SectoralEgo(_Strict):
     """Barrier 4 parameters."""
 
-    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
-    refuse_share: Probability = Field(default=0.3, ge=0.0, le=1.0)
-    hold_days: float = Field(default=5.0, ge=0.0)
-    refusal_notice_days: float = Field(default=3.0, ge=0.0)
+    intensity: Intensity = 1.0
+    refuse_share: Probability = 0.3
+    hold_days: Days = 5.0
+    refusal_notice_days: Days = 3.0
 
 
 class SopFragmentation(_Strict):
     """Barrier 5 parameters: ``intensity`` is one minus SOP integration."""
 
-    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
+    intensity: Intensity = 1.0
     service: str = "intake"
 
 
 class FacilityDistrust(_Strict):
     """Barrier 6 parameters."""
 
-    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
-    learning_rate: Unit = Field(default=0.1, ge=0.0, le=1.0)
+    intensity: Intensity = 1.0
+    learning_rate: Rate = 0.1
 
 
 class Resources(_Strict):
     """Barrier 7 parameters."""
 
-    intensity: Unit = Field(default=1.0, ge=0.0, le=1.0)
-    vacancy_rate: Probability = Field(default=0.0, ge=0.0, lt=1.0)
+    intensity: Intensity = 1.0
+    vacancy_rate: float = Field(default=0.0, ge=0.0, lt=1.0)
 
 
 class Barriers(_Strict):
@@ -214,40 +238,40 @@ class Dynamics(_Strict):
     """Collaboration dynamics (Emerson & Nabatchi): the evolving state."""
 
     enabled: bool = True
-    initial_trust: Probability = Field(default=0.5, ge=0.0, le=1.0)
-    same_sector_trust: Probability = Field(default=0.7, ge=0.0, le=1.0)
-    initial_understanding: Probability = Field(default=0.4, ge=0.0, le=1.0)
-    trust_gain: Unit = Field(default=0.05, ge=0.0, le=1.0)
-    trust_loss: Unit = Field(default=0.15, ge=0.0, le=1.0)
-    understanding_gain: Unit = Field(default=0.01, ge=0.0, le=1.0)
-    conference_gain: Unit = Field(default=0.1, ge=0.0, le=1.0)
-    conference_interval_days: float = Field(default=30.0, gt=0.0)
-    conference_quality: Probability = Field(default=0.7, ge=0.0, le=1.0)
-    decay_per_day: Unit = Field(default=0.002, ge=0.0, le=1.0)
-    initial_commitment: Probability = Field(default=0.6, ge=0.0, le=1.0)
-    commitment_rate: Unit = Field(default=0.05, ge=0.0, le=1.0)
-    hub_leadership: Probability = Field(default=0.6, ge=0.0, le=1.0)
+    initial_trust: Probability = 0.5
+    same_sector_trust: Probability = 0.7
+    initial_understanding: Probability = 0.4
+    trust_gain: Rate = 0.05
+    trust_loss: Rate = 0.15
+    understanding_gain: Rate = 0.01
+    conference_gain: Rate = 0.1
+    conference_interval_days: PositiveDays = 30.0
+    conference_quality: Probability = 0.7
+    decay_per_day: Rate = 0.002
+    initial_commitment: Probability = 0.6
+    commitment_rate: Rate = 0.05
+    hub_leadership: Probability = 0.6
 
 
 class Choice(_Strict):
     """Weights of the case manager's choice of provider."""
 
-    sop: float = Field(default=1.0, ge=0.0)
-    trust: float = Field(default=1.0, ge=0.0)
-    readiness: float = Field(default=0.5, ge=0.0)
-    load: float = Field(default=0.5, ge=0.0)
-    same_city: float = Field(default=1.0, ge=0.0)
+    sop: Factor = 1.0
+    trust: Factor = 1.0
+    readiness: Factor = 0.5
+    load: Factor = 0.5
+    same_city: Factor = 1.0
 
 
 class Run(_Strict):
     """Length of a run and what counts in its statistics."""
 
-    days: int = Field(default=365, ge=1)
-    warmup_days: int = Field(default=0, ge=0)
-    stall_days: float = Field(default=60.0, gt=0.0)
-    hours_per_staff_day: float = Field(default=8.0, gt=0.0)
-    follow_up_interval_days: float = Field(default=14.0, gt=0.0)
-    follow_up_norm_working_days: int = Field(default=3, ge=0)
+    days: int = Field(default=365, ge=1, le=MAX_DAYS)
+    warmup_days: int = Field(default=0, ge=0, le=MAX_DAYS)
+    stall_days: PositiveDays = 60.0
+    hours_per_staff_day: float = Field(default=8.0, gt=0.0, le=24.0)
+    follow_up_interval_days: PositiveDays = 14.0
+    follow_up_norm_working_days: int = Field(default=3, ge=0, le=MAX_DAYS)
 
 
 class Scenario(_Strict):
@@ -295,8 +319,13 @@ def _cross_field_errors(s: Scenario) -> list[str]:
     kinds = set(s.agencies)
     cities = set(s.cities) | {PROVINCE}
     offered: set[str] = set()
+    if s.run.warmup_days >= s.run.days:
+        errs.append(
+            f"run.warmup_days: must be less than run.days ({s.run.warmup_days} >= {s.run.days})"
+        )
     for kind, tpl in s.agencies.items():
-        offered |= set(tpl.services)
+        if sum(tpl.per_city.values()) > 0:  # a kind with no agency offers nothing
+            offered |= set(tpl.services)
         for svc in tpl.services:
             if svc not in services:
                 errs.append(f"agencies.{kind}.services: unknown service {svc!r}")
@@ -329,9 +358,6 @@ def _cross_field_errors(s: Scenario) -> list[str]:
         for name, ch in a.entry_channels.items()
         if ch.service is not None
     ]
-    for city, rate in a.cases_per_year.items():
-        if rate < 0:
-            errs.append(f"arrivals.cases_per_year.{city}: must be >= 0")
     p = s.pathway
     used += [("pathway.entry_steps", x) for x in p.entry_steps]
     used += [("pathway.closing_steps", x) for x in p.closing_steps]

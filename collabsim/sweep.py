@@ -15,7 +15,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from collabsim.experiment import Progress, RunSpec, execute, outputs_of, replicate_seeds, runs_of
+from collabsim.files import staged
 from collabsim.loading import (
     ScenarioError,
     apply_overrides,
     load_raw,
+    parse_toml,
+    read_text,
     scenario_from_dict,
     validation_problems,
 )
@@ -40,14 +42,17 @@ __all__ = ["ExperimentFile", "Range", "SweepResult", "load_experiment", "sweep"]
 Design = Literal["factorial", "lhs", "sobol", "morris", "combinations"]
 
 
+_STRICT = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
 class Range(BaseModel):
     """A continuous range; ``levels`` evenly spaced values in a factorial design."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
     min: float
     max: float
-    levels: int = Field(default=3, ge=2)
+    levels: int = Field(default=3, ge=2, le=1_000)
     integer: bool = False
 
     @model_validator(mode="after")
@@ -68,14 +73,14 @@ Parameter = list[Any] | Range
 class ExperimentFile(BaseModel):
     """An experiment: see ``docs/experiments.md``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = _STRICT
 
     name: str
     scenario: str
     design: Design = "factorial"
-    replications: int = Field(default=3, ge=1)
-    seed: int = 0
-    samples: int = Field(default=16, ge=1)
+    replications: int = Field(default=3, ge=1, le=10_000)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    samples: int = Field(default=16, ge=1, le=1_000_000)
     fixed: dict[str, Any] = {}
     levers: dict[str, Parameter] = {}
     uncertainties: dict[str, Parameter] = {}
@@ -120,13 +125,7 @@ def load_experiment(path: str | Path) -> tuple[ExperimentFile, Path]:
         ScenarioError: naming the file and the field.
     """
     p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(str(p), ["file: no such file"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(p), [f"TOML syntax: {exc}"]) from None
+    data = parse_toml(read_text(p), str(p))
     try:
         exp = ExperimentFile.model_validate(data)
     except ValidationError as exc:
@@ -253,6 +252,7 @@ def sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    size_check: bool = True,
 ) -> SweepResult:
     """Run an experiment file.
 
@@ -263,6 +263,7 @@ def sweep(
         workers: local processes (default: all cores).
         scheduler: a Dask scheduler address (``tcp://host:port``) instead.
         progress: called after each run.
+        size_check: first refuse runs that would not fit in memory or take hours.
 
     Raises:
         ScenarioError: if the file, its scenario or a parameter is invalid, or
@@ -307,7 +308,14 @@ def sweep(
     store = ResultsStore(folder / "results.sqlite")
     try:
         store.claim(exp.name, _design_hash(exp, design, scenario_hash(base)), design)
-        execute(specs, store, workers=workers, scheduler=scheduler, progress=progress)
+        execute(
+            specs,
+            store,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            size_check=size_check,
+        )
         runs = runs_of(store, specs)
     finally:
         store.close()
@@ -365,14 +373,11 @@ def write_sweep(result: SweepResult, exp_name: str, folder: Path, design: str) -
     """Write a sweep's tables (CSV) and, for Sobol and Morris, the sensitivity plot."""
     from collabsim.plots import plot_sensitivity
 
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [folder / "design.csv", folder / "points.csv"]
-    result.design.to_csv(written[0], index=False)
-    result.points.to_csv(written[1], index=False)
-    if len(result.sensitivity):
-        written.append(folder / "sensitivity.csv")
-        result.sensitivity.to_csv(written[-1], index=False)
-        written.append(
-            plot_sensitivity(result.sensitivity, design, exp_name, folder / "sensitivity.png")
-        )
-    return written
+    with staged(folder) as stage:
+        result.design.to_csv(stage / "design.csv", index=False)
+        result.points.to_csv(stage / "points.csv", index=False)
+        if len(result.sensitivity):
+            result.sensitivity.to_csv(stage / "sensitivity.csv", index=False)
+            plot_sensitivity(result.sensitivity, design, exp_name, stage / "sensitivity.png")
+        names = sorted(p.name for p in stage.iterdir())
+    return [folder / name for name in names]

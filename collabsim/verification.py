@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from collabsim.loading import scenario_from_dict
-from collabsim.scenario import BARRIER_NAMES, Scenario
+from collabsim.scenario import BARRIER_NAMES, MAX_DAYS, Scenario
 
 __all__ = [
     "Station",
@@ -106,7 +106,7 @@ def network_scenario(
     names = [s.name for s in stations]
     data: dict[str, Any] = {
         "name": f"network of {len(stations)} stations",
-        "run": {"days": days, "warmup_days": warmup_days, "stall_days": 1e9},
+        "run": {"days": days, "warmup_days": warmup_days, "stall_days": float(MAX_DAYS)},
         "arrivals": {"cases_per_year": {"all": arrival_rate * 365.0}, "case_types": {"any": 1.0}},
         "services": {
             s.name: {"duration": {"dist": service, "mean": s.mean_service, "cv": cv}}

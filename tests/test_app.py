@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import ipyvuetify as v
 import pytest
 import solara
+from solara.components.file_drop import FileDropZone
 
 import collabsim
 from collabsim import views
 from collabsim.api import simulate
+from collabsim.loading import ScenarioError
 from collabsim.trace import LOSSES, days_lost, timeline
 from tests.conftest import BASELINE, SCENARIOS
 
@@ -50,8 +55,11 @@ def test_page_renders_steps_and_rebuilds_on_a_slider(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(AppModel, "step", recording_step)
     _, rc = solara.render(_App(), handle_error=False)
     buttons = [b.children[0] for b in rc.find(v.Btn).widgets]
-    for name in ("Step", "Reset", "Load file", "city", "kind", "spring", "load", "backlog"):
+    for name in ("Step", "Reset", "city", "kind", "spring", "load", "backlog"):
         assert name in buttons
+    assert "Load file" not in buttons  # no box that reads any path on the server
+    assert not rc.find(v.TextField, label="or a scenario file path").widgets
+    assert len(rc.find(FileDropZone).widgets) == 1
     titles = " ".join(str(w.children) for w in rc.find(v.CardTitle).widgets)
     for title in ("Scenario", "Barriers", "Levers", "Controls", "Referral network", "Live charts"):
         assert title in titles
@@ -102,7 +110,7 @@ def test_reset_rebuilds_with_the_sessions_settings() -> None:
 def test_app_model_stops_at_the_end_of_the_scenario() -> None:
     from collabsim.app import Settings, model_class
 
-    m = model_class(Settings(str(BASELINE), values={"run.days": 3}))()
+    m = model_class(Settings(str(BASELINE), values={"run.days": 3, "run.warmup_days": 0}))()
     for _ in range(10):  # Mesa's Step runs a whole render interval of steps
         m.step()
     assert m.running is False
@@ -142,8 +150,8 @@ def test_network_layouts_are_fixed_and_cover_every_agency(layout: views.Layout) 
 
 
 def test_charts_and_compare_figures_draw() -> None:
-    r = collabsim.run(BASELINE, 1, days=60)
-    m = simulate(collabsim.load_scenario(BASELINE, {"run.days": 60}), 1)
+    r = collabsim.run(BASELINE, 1, overrides={"run.days": 60, "run.warmup_days": 0})
+    m = simulate(collabsim.load_scenario(BASELINE, {"run.days": 60, "run.warmup_days": 0}), 1)
     assert len(views.charts_figure(m).axes) == 4
     assert len(views.compare_figure([("a", r.timeseries, r.cases)]).axes) == 2
 
@@ -159,3 +167,103 @@ def test_ui_rejects_a_bad_scenario_without_starting(tmp_path) -> None:  # type: 
         env={**os.environ},
     )
     assert res.returncode == 2 and "run.days" in res.stderr and "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------- uploads
+UPLOAD = b'extends = "jakarta-baseline.toml"\nname = "Uploaded"\n[agencies.hub]\nstaff = 7\n'
+
+
+def _upload(data: bytes) -> collabsim.Scenario:
+    """What the app does with a dropped file: read it, then build the session's scenario."""
+    from collabsim.app import Settings, read_upload
+
+    text = read_upload("mine.toml", len(data), io.BytesIO(data))
+    return Settings("mine.toml", text=text).scenario()
+
+
+def _upload_error(data: bytes) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        _upload(data)
+    message = str(caught.value)
+    assert message.startswith("mine.toml: "), message
+    assert "Traceback" not in message
+    return message
+
+
+def test_an_uploaded_scenario_extends_one_in_the_folder() -> None:
+    scenario = _upload(UPLOAD)
+    assert scenario.name == "Uploaded"
+    assert scenario.agencies["hub"].staff == 7
+    assert (
+        scenario.agencies["police_ppa"] == collabsim.load_scenario(BASELINE).agencies["police_ppa"]
+    )
+
+
+def test_an_uploaded_scenario_must_be_small_utf8_toml() -> None:
+    from collabsim.app import MAX_UPLOAD_BYTES, read_upload
+
+    big = UPLOAD + b"#" * MAX_UPLOAD_BYTES
+    assert "file: too large" in _upload_error(big)
+    with pytest.raises(ScenarioError, match="file: too large"):  # a browser that lies about size
+        read_upload("mine.toml", 10, io.BytesIO(big))
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    message = _upload_error(png)
+    assert "file: not UTF-8" in message and "IHDR" not in message
+    message = _upload_error(b'[run\ndays = "secret value"\n')
+    assert "TOML syntax error on line 1" in message and "secret value" not in message
+    assert "run.days" in _upload_error(b'extends = "jakarta-baseline.toml"\n[run]\ndays = 0\n')
+
+
+@pytest.mark.parametrize(
+    "parent",
+    [
+        "../README.md",
+        "../scenarios/../../etc/passwd",
+        "/etc/passwd",
+        str(BASELINE),
+        "link.toml",
+        "",
+    ],
+)
+def test_an_upload_extends_only_files_in_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parent: str
+) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(BASELINE, tmp_path / "outside.toml")
+    (folder / "link.toml").symlink_to(tmp_path / "outside.toml")  # a link that leads out
+    monkeypatch.setenv("COLLABSIM_SCENARIOS", str(folder))
+    message = _upload_error(f'extends = "{parent}"\n'.encode())
+    assert "extends: must name a file in the scenario folder" in message
+    assert "passwd" not in message and "outside" not in message
+
+
+def test_an_upload_extends_any_file_inside_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "scenarios"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(BASELINE, folder / "sub" / "base.toml")
+    (folder / "inner.toml").symlink_to(folder / "sub" / "base.toml")  # a link that stays in
+    monkeypatch.setenv("COLLABSIM_SCENARIOS", str(folder))
+    for parent in ("sub/base.toml", "sub/../sub/base.toml", "inner.toml"):
+        scenario = _upload(f'extends = "{parent}"\n[agencies.hub]\nstaff = 9\n'.encode())
+        assert scenario.agencies["hub"].staff == 9
+    assert "extends: no such file" in _upload_error(b'extends = "gone.toml"\n')
+
+
+def test_the_picker_offers_only_small_regular_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collabsim.app import MAX_UPLOAD_BYTES, Settings, scenario_files
+
+    shutil.copy(BASELINE, tmp_path / "base.toml")
+    (tmp_path / "link.toml").symlink_to(BASELINE)
+    (tmp_path / "big.toml").write_bytes(BASELINE.read_bytes() + b"#" * MAX_UPLOAD_BYTES)
+    (tmp_path / "folder.toml").mkdir()
+    monkeypatch.setenv("COLLABSIM_SCENARIOS", str(tmp_path))
+    assert scenario_files() == [str(tmp_path / "base.toml")]
+    assert Settings(str(tmp_path / "base.toml")).scenario().name
+    for name in ("link.toml", "big.toml", "folder.toml"):
+        with pytest.raises(ScenarioError, match="not a regular file of at most"):
+            Settings(str(tmp_path / name)).scenario()

@@ -17,10 +17,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
+from solara.server.settings import assets
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_TIMEOUT = 60.0  # seconds until GET / answers
+CDN_CACHE = Path(assets.proxy_cache_dir)  # what tools/fetch-solara-assets fills
+CDN_PATH = "/_solara/cdn/"
 RENDER_INTERVAL = 5  # steps per Step click and per drawn frame (app.py's SolaraViz call)
 UI_TIMEOUT = 45_000  # ms: each render draws matplotlib figures; the machine may be slow
 
@@ -82,19 +86,26 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served by ``collabsim ui`` on a free loopback port; yields its URL."""
+@contextmanager
+def _serve(log_dir: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``collabsim ui`` on a free loopback port; yield its URL and process."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    # a front-end file missing from the cache must fail here, never come from a CDN
+    cdn = f"http://127.0.0.1:{_free_port()}/"
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_ASSETS_CDN=cdn)
     env.pop("COLLABSIM_SCENARIO", None)  # start with the baseline from ./scenarios
     env.pop("COLLABSIM_SCENARIOS", None)
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log_path = log_dir / "server.log"
     cmd = [sys.executable, "-m", "collabsim", "ui", "--port", str(port), "--host", "127.0.0.1"]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*cmd, *options],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -110,9 +121,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail(f"the app did not answer on {url}:\n{log_path.read_text()}")
             time.sleep(0.5)
-        yield url
+        yield url, proc
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by ``collabsim ui`` on a free loopback port; yields its URL."""
+    with _serve(tmp_path_factory.mktemp("server")) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -222,16 +240,51 @@ def _img_src(locator: Locator) -> str:
 
 
 # ------------------------------------------------------------------ tests
-@pytest.mark.timeout(180)
-def test_renders_offline(server: str, page: Page, tmp_path: Path) -> None:
-    requests: list[str] = []
-    failed: list[str] = []
-    errors: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("websocket", lambda ws: requests.append(ws.url))
-    page.on("requestfailed", lambda r: failed.append(f"{r.url}: {r.failure}"))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+class Traffic:
+    """What a page asked for and what went wrong: requests, failures, JavaScript errors."""
 
+    def __init__(self, page: Page) -> None:
+        self.urls: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", lambda request: self.urls.append(request.url))
+        page.on("websocket", lambda ws: self.urls.append(ws.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
+        page.on(
+            "response", lambda r: r.status >= 400 and self.failed.append(f"{r.url}: {r.status}")
+        )
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+
+    def check(self) -> None:
+        """Nothing left the machine, failed, or raised; every front-end file is in the cache."""
+        remote = [
+            url
+            for url in self.urls
+            if urlsplit(url).scheme not in ("data", "blob")
+            and urlsplit(url).hostname != "127.0.0.1"
+        ]
+        assert self.urls, "no request was recorded"
+        assert not remote, f"requests left the machine: {remote}"
+        cdn = {urlsplit(url).path for url in self.urls if urlsplit(url).path.startswith(CDN_PATH)}
+        assert any(path.endswith("/mermaid.min.js") for path in cdn), sorted(cdn)
+        missing = [path for path in sorted(cdn) if not _cached(path)]
+        assert not missing, f"not in {CDN_CACHE} (run tools/fetch-solara-assets): {missing}"
+        assert not self.failed, f"requests failed: {self.failed}"
+        assert not self.errors, f"JavaScript errors: {self.errors}"
+
+
+def _cached(path: str) -> bool:
+    """Whether solara's CDN proxy serves ``path`` from its cache (never fetching it)."""
+    name = unquote(path.removeprefix(CDN_PATH))
+    if "/" not in name:  # solara stores a bare package request as <package>/__main.js
+        name += "/__main.js"
+    return (CDN_CACHE / name).is_file()
+
+
+@pytest.mark.timeout(300)
+def test_every_page_renders_offline(server: str, page: Page, tmp_path: Path) -> None:
+    traffic = Traffic(page)
     _open(page, server)
     page.wait_for_load_state("networkidle")
     for title in ("Scenario", "Controls", "Referral network", "Live charts", "Key numbers"):
@@ -239,18 +292,38 @@ def test_renders_offline(server: str, page: Page, tmp_path: Path) -> None:
     expect(page.get_by_text("miscommunication: 1.00", exact=True)).to_be_visible()
     assert _day(page) == 0
 
-    remote = [
-        url
-        for url in requests
-        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"
-    ]
-    assert requests, "no request was recorded"
-    assert not remote, f"requests left the machine: {remote}"
-    assert not failed, f"requests failed: {failed}"
-    assert not errors, f"JavaScript errors: {errors}"
-
+    # page 0 after stepping, with every layout and colouring of the network
+    for _ in range(3):
+        _step(page)
+    network = _card(page, "Referral network").locator("img")
+    for option in ("kind", "spring", "backlog"):
+        before = _img_src(network)
+        page.get_by_role("button", name=option, exact=True).click()
+        _until(page, lambda before=before: _img_src(network) != before, f"the {option} network")
     shot = tmp_path / "app.png"
     page.screenshot(path=str(shot), full_page=True)
+
+    # page 1 with a case chosen
+    page.get_by_role("tab", name="PAGE 1").click()
+    tracer = _card(page, "Case tracer")
+    tracer.get_by_role("button", name="case (the 40 longest so far)").click()
+    page.get_by_role("option").first.click()
+    expect(tracer.get_by_role("columnheader", name="where days were lost")).to_be_visible()
+    expect(tracer.locator("img")).to_be_visible()
+
+    # page 2 after a comparison
+    page.get_by_role("tab", name="PAGE 2").click()
+    compare = _card(page, "Compare two scenarios")
+    compare.get_by_role("button", name="Run comparison").click()
+    expect(compare.get_by_role("columnheader", name=re.compile(r"^B: "))).to_be_visible(
+        timeout=90_000
+    )
+    expect(compare.locator("img")).to_be_visible()
+    page.get_by_role("tab", name="PAGE 0").click()
+    expect(_card(page, "Key numbers")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    traffic.check()
+
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width = int.from_bytes(data[16:20], "big")
@@ -388,3 +461,113 @@ def test_sessions_are_isolated(server: str, browser: Browser) -> None:
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+# ------------------------------------------------------------------ uploads
+def _drop(page: Page, path: Path) -> None:
+    """Drop the file ``path`` on the scenario file drop, through Chromium's drag and drop input."""
+    zone = page.locator(".solara-file-drop")
+    zone.scroll_into_view_if_needed()
+    box = zone.bounding_box()
+    assert box is not None
+    at = {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2}
+    data = {"items": [], "files": [str(path)], "dragOperationsMask": 1}
+    cdp = page.context.new_cdp_session(page)
+    for kind in ("dragEnter", "dragOver", "drop"):
+        cdp.send("Input.dispatchDragEvent", {"type": kind, **at, "data": data})
+    cdp.detach()
+
+
+def _alert(page: Page) -> Locator:
+    return _card(page, "Scenario").locator(".v-alert")
+
+
+@pytest.mark.timeout(180)
+def test_an_uploaded_scenario_rebuilds_the_model(server: str, page: Page, tmp_path: Path) -> None:
+    upload = tmp_path / "my-hub.toml"
+    upload.write_text(
+        'extends = "jakarta-baseline.toml"\nname = "My hub"\n'
+        "[agencies.hub]\nstaff = 7\n[barriers.miscommunication]\nintensity = 0.35\n"
+    )
+    _open(page, server)
+    assert _step(page) > 0
+    _drop(page, upload)
+    _until(page, lambda: _day(page) == 0, "the model to be rebuilt (day back to 0)")
+    expect(page.get_by_text("miscommunication: 0.35", exact=True)).to_be_visible()
+    expect(page.get_by_text("hub staff: 7", exact=True)).to_be_visible()
+    expect(page.get_by_text("my-hub.toml (uploaded)", exact=True)).to_be_visible()
+    expect(_alert(page)).to_have_count(0)
+    assert _step(page) > 0  # the rebuilt model runs
+
+
+@pytest.mark.timeout(180)
+def test_a_bad_upload_shows_a_clean_error(server: str, page: Page, tmp_path: Path) -> None:
+    _open(page, server)
+    day = _step(page)
+    bad = {
+        "picture.toml": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "file: not UTF-8"),
+        "escape.toml": (b'extends = "../../../../etc/passwd"\n', "extends: must name a file"),
+        "broken.toml": (b'[run\ndays = "a secret"\n', "TOML syntax error on line 1"),
+    }
+    for name, (content, problem) in bad.items():
+        (tmp_path / name).write_bytes(content)
+        _drop(page, tmp_path / name)
+        alert = _alert(page)
+        expect(alert).to_contain_text(f"{name}: invalid scenario")
+        expect(alert).to_contain_text(problem)
+        text = alert.inner_text()
+        for leak in ("Traceback", "IHDR", "passwd", "a secret", 'File "'):
+            assert leak not in text, text
+    assert _day(page) == day  # the running model is kept
+    expect(page.get_by_text("jakarta-baseline.toml", exact=True)).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+
+
+# ------------------------------------------------------------- idle sessions
+IDLE_MINUTES = 0.05  # 3 s, so the test need not wait long
+SESSIONS = 8
+
+
+def _rss_mib(pid: int) -> float:
+    """The resident memory of process ``pid``, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
+def test_idle_sessions_are_dropped_and_give_memory_back(browser: Browser, tmp_path: Path) -> None:
+    with _serve(tmp_path, "--idle-minutes", str(IDLE_MINUTES)) as (url, proc):
+        warm = _new_context(browser)  # the first session imports and caches what all share
+        page = warm.new_page()
+        _open(page, url)
+        _step(page)
+        warm.close()
+        time.sleep(IDLE_MINUTES * 60 + 5)
+        before = _rss_mib(proc.pid)
+
+        contexts = []
+        for _ in range(SESSIONS):
+            context = _new_context(browser)
+            # a tab that goes away without saying goodbye (crash, sleep, lost network):
+            # only the idle timeout can drop its session
+            context.add_init_script("navigator.sendBeacon = () => true;")
+            page = context.new_page()
+            _open(page, url)
+            for _ in range(3):
+                _step(page)
+            contexts.append(context)
+        busy = _rss_mib(proc.pid)
+        for context in contexts:
+            context.close()
+        added = busy - before
+        target = busy - added / 2
+        deadline = time.monotonic() + IDLE_MINUTES * 60 + 90
+        while (after := _rss_mib(proc.pid)) > target and time.monotonic() < deadline:
+            time.sleep(1)
+        report = f"RSS {before:.0f} MiB, {busy:.0f} with {SESSIONS} sessions, {after:.0f} after"
+        print(report)
+        assert added > 40, f"{SESSIONS} sessions added too little to measure: {report}"
+        assert after <= target, f"closed sessions gave back less than half: {report}"

@@ -114,10 +114,10 @@ def test_a_failing_run_is_recorded_and_only_it_is_retried(
     specs = [RunSpec("t", "A", i, seed, s, keep_timeseries=False) for i, seed in enumerate(seeds)]
     real = experiment.run_one
 
-    def flaky(scenario: collabsim.Scenario, seed: int) -> collabsim.RunResult:
+    def flaky(scenario: collabsim.Scenario, seed: int, **kw: object) -> collabsim.RunResult:
         if seed == seeds[1]:
             raise RuntimeError("disk on fire")
-        return real(scenario, seed)
+        return real(scenario, seed, **kw)  # type: ignore[arg-type]
 
     store = ResultsStore(tmp_path / "results.sqlite")
     monkeypatch.setattr(experiment, "run_one", flaky)
@@ -177,6 +177,53 @@ def test_a_killed_experiment_resumes_without_losing_or_repeating_runs(
     pd.testing.assert_frame_equal(_strip(resumed), _strip(fresh))
 
 
+ORPHANS = textwrap.dedent(
+    """
+    import multiprocessing
+    import sys
+    import collabsim
+
+    def progress(done, total):  # after the first run: tell the test who the workers are
+        if done == 1:
+            print(*(p.pid for p in multiprocessing.active_children()), flush=True)
+
+    collabsim.replicate(sys.argv[1], 40, out=sys.argv[2], workers=2, progress=progress)
+    """
+)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (an orphan's corpse may wait for init)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHANS)
+    cmd = [sys.executable, str(script), str(BASELINE), str(tmp_path / "out")]
+    log = tmp_path / "stderr.txt"  # the orphaned resource tracker writes here too
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    assert proc.stdout is not None
+    workers = [int(pid) for pid in proc.stdout.readline().split()]
+    assert len(workers) == 2 and all(map(_running, workers)), log.read_text()
+    proc.kill()  # kill -9 of the parent alone
+    proc.wait()
+    proc.stdout.close()
+    deadline = time.monotonic() + 30
+    while any(map(_running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [pid for pid in workers if _running(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors
+
+
 def test_a_reused_folder_never_serves_another_scenarios_runs(tmp_path: Path) -> None:
     base = _short()
     other = collabsim.load_scenario(ROOT / "scenarios" / "no-barriers.toml", SHORT)
@@ -185,3 +232,34 @@ def test_a_reused_folder_never_serves_another_scenarios_runs(tmp_path: Path) -> 
     assert set(b.runs["scenario_hash"]) == {collabsim.scenario_hash(other)}
     assert b.stats.loc["handling_days_mean", "mean"] != a.stats.loc["handling_days_mean", "mean"]
     assert len(replicate(other, 2, seed=1, out=tmp_path, workers=1).runs) == 2
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_stops_an_experiment_its_workers_and_keeps_the_stored_runs(tmp_path: Path) -> None:
+    scenario = tmp_path / "short.toml"
+    scenario.write_text(f'extends = "{BASELINE}"\n[run]\ndays = 150\nwarmup_days = 30\n')
+    out = tmp_path / "exp"
+    cmd = [sys.executable, "-m", "collabsim", "replicate", str(scenario), "--reps", "40"]
+    cmd += ["--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while _done(out / "results.sqlite") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = [
+        int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    ]
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted" in stderr and "Traceback" not in stdout + stderr
+    stored = _done(out / "results.sqlite")
+    assert 2 <= stored < 40
+    assert not (out / "statistics.csv").exists()
+    deadline = time.monotonic() + 15
+    while any(map(_running, children)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _running(pid)]
+    again = [*cmd[:5], "--reps", "3", "--workers", "1", "--out", str(out)]
+    done = subprocess.run(again, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (out / "statistics.csv").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -39,3 +40,18 @@ def test_public_api_resolves() -> None:
     for name in collabsim.__all__:
         assert getattr(collabsim, name) is not None
     assert (ROOT / "collabsim" / "py.typed").exists()
+
+
+def test_on_ci_a_skipped_test_fails(tmp_path: Path) -> None:
+    (tmp_path / "test_skips.py").write_text(
+        "import pytest\n\ndef test_needs_a_browser():\n    pytest.skip('no browser')\n"
+    )
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", str(tmp_path)]
+    cmd += ["-p", "no:cacheprovider", "--rootdir", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    off_ci = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    assert off_ci.returncode == 0, off_ci.stdout
+    assert "1 skipped" in off_ci.stdout
+    on_ci = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**env, "CI": "true"})
+    assert on_ci.returncode == 1, on_ci.stdout
+    assert "skipped on CI, where every test must run" in on_ci.stdout

@@ -1,0 +1,139 @@
+"""Will a run fit? Its memory and time, estimated from the scenario before it starts.
+
+A scenario can be valid and still impossible here: 200,000 agencies need
+hundreds of GiB for their pair state, a million reports a year for a century
+need more memory than any machine has. :func:`check_fits` refuses such a run
+before it starts, with a message that says why and how to override.
+
+The costs below were measured on the Jakarta baseline scaled up (cases x4 and
+x4 days; agencies x8 and x23) on a 2-core machine; ``benchmarks/footprint.py``
+prints the estimate beside the measurement. They are deliberately generous.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from collabsim.loading import ScenarioError
+from collabsim.scenario import Scenario
+
+__all__ = ["Footprint", "RunTooLarge", "available_memory", "check_fits", "footprint"]
+
+BASE_BYTES = 250 * 2**20
+"""The interpreter with numpy, pandas and mesa loaded."""
+BYTES_PER_CASE = 16 * 2**10
+"""A case, its trail and its rows in the output tables (measured ~9 KiB)."""
+PAIR_MATRICES = 9
+"""Dense agency-by-agency arrays of 8-byte numbers (trust, understanding, ...)."""
+BYTES_PER_EDGE = 700
+"""A referral-network edge with its attributes (networkx dictionaries)."""
+SECONDS_PER_CASE = 4e-4
+"""Simulating one case and building its outputs (measured ~0.15-0.3 ms)."""
+SECONDS_PER_PAIR_DAY = 6e-9
+"""The daily update of one agency pair (measured ~4.5 ns)."""
+MAX_MINUTES = 60.0
+"""Runs estimated to take longer than this are refused unless the check is off."""
+MEMORY_SHARE = 0.8
+"""Runs estimated to need more than this share of the available memory are refused."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What a run needs, estimated before it starts.
+
+    Attributes:
+        agencies: agencies in the model.
+        edges: referral-network edges (an upper bound).
+        cases: expected reports over the whole run.
+        memory_bytes: peak memory of one run.
+        seconds: wall time of one run on one core.
+    """
+
+    agencies: int
+    edges: int
+    cases: float
+    memory_bytes: float
+    seconds: float
+
+
+class RunTooLarge(ScenarioError):
+    """A run the machine cannot hold or finish in reasonable time."""
+
+
+def footprint(scenario: Scenario) -> Footprint:
+    """Estimate the memory and time one run of ``scenario`` needs."""
+    counts = {k: sum(t.per_city.values()) for k, t in scenario.agencies.items()}
+    agencies = sum(counts.values())
+    edges = sum(counts.get(link.source, 0) * counts.get(link.target, 0) for link in scenario.links)
+    days = scenario.run.days
+    cases = sum(scenario.arrivals.cases_per_year.values()) * days / 365.0
+    memory = (
+        BASE_BYTES
+        + BYTES_PER_CASE * cases
+        + PAIR_MATRICES * 8 * agencies**2
+        + BYTES_PER_EDGE * edges
+    )
+    seconds = SECONDS_PER_CASE * cases + SECONDS_PER_PAIR_DAY * days * agencies**2
+    return Footprint(agencies, edges, cases, memory, seconds)
+
+
+def available_memory() -> float:
+    """Bytes of memory available to a new process (``MemAvailable``, else free physical)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB"
+
+
+def check_fits(scenario: Scenario, source: str, parallel: int = 1) -> Footprint:
+    """Refuse a run that cannot fit in this machine's memory or would run for hours.
+
+    Args:
+        scenario: the scenario.
+        source: the scenario's file (or name), for the message.
+        parallel: runs held in memory at once (worker processes).
+
+    Returns:
+        The estimate, when the run fits.
+
+    Raises:
+        RunTooLarge: naming what drives the size and how to override.
+    """
+    f = footprint(scenario)
+    override = "or pass --no-size-check (Python: size_check=False) to try anyway"
+    drivers = f"{f.agencies:,} agencies, about {f.cases:,.0f} cases over {scenario.run.days:,} days"
+    need, have = f.memory_bytes * parallel, available_memory() * MEMORY_SHARE
+    if need > have:
+        each = f" ({parallel} runs at once)" if parallel > 1 else ""
+        raise RunTooLarge(
+            source,
+            [
+                f"run: needs about {_gib(need)} of memory{each} for {drivers}; "
+                f"{_gib(have)} can be used here. Lower agencies.*.per_city, "
+                f"arrivals.cases_per_year or run.days{', or --workers' if parallel > 1 else ''}, "
+                + override
+            ],
+        )
+    if f.seconds > MAX_MINUTES * 60:
+        raise RunTooLarge(
+            source,
+            [
+                f"run: would take about {f.seconds / 3600:,.1f} hours for {drivers} "
+                f"(the limit is {MAX_MINUTES:g} minutes a run). Shorten run.days or lower "
+                "arrivals.cases_per_year or agencies.*.per_city, " + override
+            ],
+        )
+    return f
