@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from collabsim.limits import check_fits
-from collabsim.loading import apply_overrides, load_raw, scenario_from_dict
+from collabsim.loading import apply_overrides, load_scenario, scenario_from_dict
 from collabsim.metrics import agency_table, case_table, summarize
 from collabsim.model import CollaborationModel
 from collabsim.scenario import Scenario
@@ -54,15 +54,12 @@ def resolve_scenario(
     Raises:
         ScenarioError: if the file or an override is invalid.
     """
-    if isinstance(scenario, Scenario):
-        if not overrides:
-            return scenario
-        data = scenario.model_dump(by_alias=True)
-        source = scenario.name
-    else:
-        data, source = load_raw(scenario), str(scenario)
-
-    return scenario_from_dict(apply_overrides(data, overrides or {}), source)
+    if not isinstance(scenario, Scenario):
+        return load_scenario(scenario, overrides)
+    if not overrides:
+        return scenario
+    data = scenario.model_dump(by_alias=True)
+    return scenario_from_dict(apply_overrides(data, overrides), scenario.name)
 
 
 def simulate(scenario: Scenario, seed: int = 0, *, size_check: bool = True) -> CollaborationModel:

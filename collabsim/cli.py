@@ -33,6 +33,13 @@ console = Console(markup=False, highlight=False, soft_wrap=True)
 err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="A scenario TOML file.", show_default=False)]
+Add = Annotated[
+    bool,
+    typer.Option(
+        "--add",
+        help="Keep this experiment in a store that holds another one (apart, by its key).",
+    ),
+]
 NoSizeCheck = Annotated[
     bool,
     typer.Option(
@@ -68,7 +75,13 @@ def _show(
     console.print(table)
 
 
-def _exit_if_failed(failed: Sequence[str]) -> None:
+def _exit_if_failed(failed: Sequence[str], damaged: Sequence[str] = ()) -> None:
+    if damaged:
+        err.print(
+            Text(f"{len(damaged)} stored runs were damaged", "yellow")
+            + " (their records failed the checksum), not used, and run again: "
+            + ", ".join(damaged)
+        )
     if failed:
         err.print(
             Text(f"{len(failed)} runs failed", "red") + "; run the command again to retry them"
@@ -86,11 +99,11 @@ def _command[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        from collabsim.loading import ScenarioError
+        from collabsim.errors import InputError
 
         try:
             return fn(*args, **kwargs)
-        except ScenarioError as exc:
+        except InputError as exc:
             _fail(exc)
         except KeyboardInterrupt:
             err.print(
@@ -242,6 +255,7 @@ def replicate(
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
+    add: Add = False,
 ) -> None:
     """Run a scenario many times; print means with 95% confidence intervals."""
     from collabsim.experiment import replicate as run_replications
@@ -260,6 +274,7 @@ def replicate(
             scheduler=scheduler,
             progress=bar,
             size_check=not no_size_check,
+            add=add,
         )
     rows = [(k, result.stats.loc[k]) for k in KEY_OUTPUTS if k in result.stats.index]
     _show(
@@ -271,7 +286,7 @@ def replicate(
     with staged(folder) as stage:
         result.stats.to_csv(stage / "statistics.csv")
     console.print(f"Results in {folder}/results.sqlite; statistics in {folder}/statistics.csv")
-    _exit_if_failed(result.failed)
+    _exit_if_failed(result.failed, result.damaged)
 
 
 @_command
@@ -284,6 +299,7 @@ def compare(
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
+    add: Add = False,
 ) -> None:
     """Compare two scenarios with common random numbers: B - A with 95% intervals."""
     from collabsim.experiment import compare as run_comparison
@@ -303,6 +319,7 @@ def compare(
             scheduler=scheduler,
             progress=bar,
             size_check=not no_size_check,
+            add=add,
         )
     rows = [(k, result.table.loc[k]) for k in KEY_OUTPUTS if k in result.table.index]
     _show(
@@ -320,7 +337,7 @@ def compare(
             stage / "comparison.png",
         )
     console.print(f"Wrote {folder}/comparison.csv and comparison.png")
-    _exit_if_failed(result.failed)
+    _exit_if_failed(result.failed, result.damaged)
 
 
 @_command
@@ -332,6 +349,7 @@ def attribute(
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
+    add: Add = False,
 ) -> None:
     """How many days each of the seven barriers costs (Shapley values, 95% CIs)."""
     from collabsim.experiment import attribute as run_attribution
@@ -350,6 +368,7 @@ def attribute(
             scheduler=scheduler,
             progress=bar,
             size_check=not no_size_check,
+            add=add,
         )
     _show(
         f"{params.name}: days of handling time each barrier costs",
@@ -366,6 +385,7 @@ def attribute(
         result.table.to_csv(stage / "attribution.csv", index=False)
         plot_attribution(result.table, stage / "attribution.png")
     console.print(f"Wrote {folder}/attribution.csv and attribution.png")
+    _exit_if_failed([], result.damaged)
 
 
 @_command
@@ -379,26 +399,24 @@ def sweep(
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
+    add: Add = False,
 ) -> None:
     """Run an experiment file: a design over levers and uncertainties, with replications."""
-    from collabsim.store import StoreMismatch
     from collabsim.sweep import load_experiment, write_sweep
     from collabsim.sweep import sweep as run_sweep
 
     exp, _ = load_experiment(experiment)
     folder = out or Path("out") / exp.name
-    try:
-        with _Bar(f"{exp.name} ({exp.design})") as bar:
-            result = run_sweep(
-                experiment,
-                out=folder,
-                workers=workers,
-                scheduler=scheduler,
-                progress=bar,
-                size_check=not no_size_check,
-            )
-    except StoreMismatch as exc:
-        _fail(exc)
+    with _Bar(f"{exp.name} ({exp.design})") as bar:
+        result = run_sweep(
+            experiment,
+            out=folder,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
+            size_check=not no_size_check,
+            add=add,
+        )
     written = write_sweep(result, exp.name, folder, exp.design)
     console.print(
         f"{len(result.design)} design points x {exp.replications} replications = "
@@ -415,7 +433,7 @@ def sweep(
             texts=2,
         )  # fmt: skip
     console.print("Wrote " + ", ".join(str(p) for p in written))
-    _exit_if_failed(result.failed)
+    _exit_if_failed(result.failed, result.damaged)
 
 
 @_command
@@ -433,10 +451,7 @@ def export(
         _fail(ValueError(f"--out {out}: expected a .csv or .parquet file"))
     if table not in ("runs", "timeseries", "cases"):
         _fail(ValueError(f"--table {table!r}: expected runs, timeseries or cases"))
-    try:
-        df = load_results(results, table)
-    except FileNotFoundError as exc:
-        _fail(exc)
+    df = load_results(results, table)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".csv":
         df.to_csv(out, index=False)
@@ -534,7 +549,8 @@ def ui(
             Text("warning: ", "yellow") + f"listening on {host}: other machines can reach the app"
         )
     console.print(f"collabsim app on http://{host}:{port}  (Ctrl+C to stop)")
-    cmd = [sys.executable, "-m", "solara", "run", "collabsim.app", "--host", host]
+    # solara run, behind a check that requests come from the app's own pages (server.py)
+    cmd = [sys.executable, "-m", "collabsim.server", "run", "collabsim.app", "--host", host]
     cmd += ["--port", str(port), "--no-open", "--production", "--no-check-version"]
     cmd += ["--log-level", "warning"]
     os.execvpe(cmd[0], cmd, env)

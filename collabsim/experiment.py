@@ -29,11 +29,12 @@ import pandas as pd
 
 from collabsim.api import resolve_scenario
 from collabsim.api import run as run_one
+from collabsim.errors import InputError
 from collabsim.limits import check_fits
 from collabsim.loading import scenario_hash
 from collabsim.scenario import BARRIER_NAMES, Scenario
 from collabsim.stats import describe
-from collabsim.store import ResultsStore
+from collabsim.store import Experiment, ResultsStore, StoredRun
 
 __all__ = [
     "Attribution",
@@ -208,7 +209,7 @@ def execute(
             stored so far are kept.
     """
     done = store.completed()
-    pending = [s for s in specs if done.get(s.key) != scenario_hash(s.scenario)]
+    pending = [s for s in specs if not _stored(s, done.get(s.key))]
     total, finished = len(specs), len(specs) - len(pending)
     workers = workers or os.cpu_count() or 1
     if size_check:
@@ -266,7 +267,15 @@ def _execute_dask(
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - dask is a dependency
         raise RuntimeError("Dask execution needs the 'distributed' package") from exc
-    with Client(scheduler, timeout="30s") as client:
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address
+        raise InputError(
+            "--scheduler",
+            [f"no Dask scheduler answers at {scheduler!r} ({exc}). Start one (dask scheduler "
+             "--host 127.0.0.1) and give its tcp://host:port, or leave --scheduler out"],
+        ) from None  # fmt: skip
+    with client:
         futures = [client.submit(_execute, spec, key=spec.key, pure=False) for spec in pending]
         for fut in as_completed(futures):
             store.record(*fut.result())
@@ -277,10 +286,83 @@ def _execute_dask(
     return len(pending)
 
 
-def runs_of(store: ResultsStore, specs: Sequence[RunSpec]) -> pd.DataFrame:
-    """The stored runs of exactly these specs (a folder may hold other experiments)."""
-    runs = store.runs()
-    return runs[runs["run_key"].isin({s.key for s in specs})].reset_index(drop=True)
+def _stored(spec: RunSpec, run: StoredRun | None) -> bool:
+    """Whether the store already holds this run as asked (its scenario, and tables asked for)."""
+    return (
+        run is not None
+        and run.scenario_hash == scenario_hash(spec.scenario)
+        and (run.has_timeseries or not spec.keep_timeseries)
+        and (run.has_cases or not spec.keep_cases)
+    )
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An experiment's runs as read back from its store.
+
+    Attributes:
+        runs: one row per stored run of exactly this experiment's specs.
+        failed: keys of runs that failed.
+        damaged: keys of stored records that failed their checksum (not used; run again).
+    """
+
+    runs: pd.DataFrame
+    failed: list[str]
+    damaged: list[str]
+
+
+Arm = tuple[str, Scenario, Sequence[int]]
+"""An arm of an experiment: its name, its scenario and its replicate seeds."""
+
+
+def run_experiment(
+    out: str | Path,
+    experiment: Experiment,
+    arms: Sequence[Arm],
+    *,
+    keep_timeseries: bool = True,
+    keep_cases: bool = False,
+    add: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    size_check: bool = True,
+) -> Stored:
+    """Run an experiment's arms into the store of folder ``out`` and read its runs back.
+
+    Args:
+        out: the experiment folder (its ``results.sqlite`` is reused to resume).
+        experiment: what the experiment is (the store refuses another one).
+        arms: the arms and their seeds.
+        keep_timeseries: store each run's daily series.
+        keep_cases: store each run's per-case table.
+        add: keep this experiment beside another one the store holds.
+        workers: processes (default: all cores).
+        scheduler: a Dask scheduler address, to run there instead.
+        progress: called after each run.
+        size_check: first refuse runs that would not fit in memory or take hours.
+
+    Raises:
+        StoreError: if the store holds another experiment (and not ``add``) or is not usable.
+    """
+    with ResultsStore(Path(out) / "results.sqlite") as store:
+        key = store.claim(experiment, add=add)
+        specs = [
+            RunSpec(key, arm, i, s, scenario, keep_timeseries, keep_cases)
+            for arm, scenario, seeds in arms
+            for i, s in enumerate(seeds)
+        ]
+        execute(
+            specs,
+            store,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            size_check=size_check,
+        )
+        runs = store.runs(key)
+        runs = runs[runs["run_key"].isin({s.key for s in specs})].reset_index(drop=True)
+        return Stored(runs, _failed(runs), list(store.damaged))
 
 
 def _arm_table(runs: pd.DataFrame, arm: str) -> pd.DataFrame:
@@ -318,6 +400,7 @@ class Replications:
     runs: pd.DataFrame
     stats: pd.DataFrame
     failed: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
 
     def needed(self, output: str, half_width: float, level: float = 0.95) -> int:
         """Replications needed for a ``level`` interval of ``half_width`` on ``output``."""
@@ -338,6 +421,7 @@ def replicate(
     scheduler: str | None = None,
     progress: Progress | None = None,
     size_check: bool = True,
+    add: bool = False,
 ) -> Replications:
     """Run a scenario ``reps`` times and summarise with confidence intervals.
 
@@ -352,27 +436,23 @@ def replicate(
         scheduler: a Dask scheduler address, to run there instead.
         progress: called after each run.
         size_check: first refuse runs that would not fit in memory or take hours.
+        add: keep this experiment beside another one in the same store (apart).
     """
     params = resolve_scenario(scenario, overrides)
-    specs = [
-        RunSpec("replicate", "A", i, s, params, keep_cases=keep_cases)
-        for i, s in enumerate(replicate_seeds(seed, reps))
-    ]
-    store = ResultsStore(Path(out) / "results.sqlite")
-    try:
-        execute(
-            specs,
-            store,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            size_check=size_check,
-        )
-        runs = runs_of(store, specs)
-        table = _arm_table(runs, "A")
-        return Replications(table, describe(outputs_of(table)), _failed(runs))
-    finally:
-        store.close()
+    identity = Experiment("replicate", {"A": scenario_hash(params)}, seed, label=params.name)
+    stored = run_experiment(
+        out,
+        identity,
+        [("A", params, replicate_seeds(seed, reps))],
+        keep_cases=keep_cases,
+        add=add,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        size_check=size_check,
+    )
+    table = _arm_table(stored.runs, "A")
+    return Replications(table, describe(outputs_of(table)), stored.failed, stored.damaged)
 
 
 @dataclass
@@ -383,6 +463,7 @@ class Comparison:
     runs_a: pd.DataFrame
     runs_b: pd.DataFrame
     failed: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
 
 
 def compare(
@@ -397,6 +478,7 @@ def compare(
     scheduler: str | None = None,
     progress: Progress | None = None,
     size_check: bool = True,
+    add: bool = False,
 ) -> Comparison:
     """Compare two scenarios over ``reps`` replications.
 
@@ -416,6 +498,7 @@ def compare(
         scheduler: a Dask scheduler address, to run there instead.
         progress: called after each run.
         size_check: first refuse runs that would not fit in memory or take hours.
+        add: keep this experiment beside another one in the same store (apart).
 
     Returns:
         Per output: ``mean_a``, ``mean_b``, ``diff``, ``ci_low``, ``ci_high``,
@@ -425,23 +508,18 @@ def compare(
     seeds_a = replicate_seeds(seed, reps)
     seeds_b = seeds_a if common_random_numbers else replicate_seeds(seed + 1_000_003, reps)
     name = "compare" if common_random_numbers else "compare-independent"
-    specs = [RunSpec(name, "A", i, s, pa) for i, s in enumerate(seeds_a)]
-    specs += [RunSpec(name, "B", i, s, pb) for i, s in enumerate(seeds_b)]
-    store = ResultsStore(Path(out) / "results.sqlite")
-    try:
-        execute(
-            specs,
-            store,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            size_check=size_check,
-        )
-        runs = runs_of(store, specs)
-        ra, rb = _arm_table(runs, "A"), _arm_table(runs, "B")
-        failed = _failed(runs)
-    finally:
-        store.close()
+    hashes = {"A": scenario_hash(pa), "B": scenario_hash(pb)}
+    stored = run_experiment(
+        out,
+        Experiment(name, hashes, seed, label=f"{pa.name} and {pb.name}"),
+        [("A", pa, seeds_a), ("B", pb, seeds_b)],
+        add=add,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        size_check=size_check,
+    )
+    ra, rb = _arm_table(stored.runs, "A"), _arm_table(stored.runs, "B")
     xa, xb = outputs_of(ra), outputs_of(rb)
     cols = [c for c in xa.columns if c in xb.columns]
     if common_random_numbers:
@@ -461,7 +539,7 @@ def compare(
         }
     )
     table.index.name = "output"
-    return Comparison(table, ra, rb, failed)
+    return Comparison(table, ra, rb, stored.failed, stored.damaged)
 
 
 def _welch(xa: pd.DataFrame, xb: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -487,11 +565,13 @@ class Attribution:
         table: per barrier and output: ``days`` (mean Shapley value) with its CI.
         per_replication: the Shapley values of each replication.
         totals: per output, v(all on) - v(all off) (mean over replications).
+        damaged: keys of stored records that failed their checksum (not used; run again).
     """
 
     table: pd.DataFrame
     per_replication: pd.DataFrame
     totals: pd.Series
+    damaged: list[str] = field(default_factory=list)
 
 
 def _mask_arm(mask: int) -> str:
@@ -510,6 +590,7 @@ def attribute(
     scheduler: str | None = None,
     progress: Progress | None = None,
     size_check: bool = True,
+    add: bool = False,
 ) -> Attribution:
     """How much of each output each barrier costs: Shapley values over on/off combinations.
 
@@ -530,6 +611,7 @@ def attribute(
         scheduler: a Dask scheduler address, to run there instead.
         progress: called after each run.
         size_check: first refuse runs that would not fit in memory or take hours.
+        add: keep this experiment beside another one in the same store (apart).
     """
     base = resolve_scenario(scenario)
     n = len(barriers)
@@ -537,27 +619,22 @@ def attribute(
     if unknown:
         raise ValueError(f"unknown barriers: {sorted(unknown)}")
     seeds = replicate_seeds(seed, reps)
-    specs = []
+    arms: list[Arm] = []
     for mask in range(2**n):
         off = {f"barriers.{b}.intensity": 0.0 for k, b in enumerate(barriers) if not mask >> k & 1}
-        params = resolve_scenario(base, off)
-        specs += [
-            RunSpec("attribute", _mask_arm(mask), i, s, params, keep_timeseries=False)
-            for i, s in enumerate(seeds)
-        ]
-    store = ResultsStore(Path(out) / "results.sqlite")
-    try:
-        execute(
-            specs,
-            store,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            size_check=size_check,
-        )
-        runs = runs_of(store, specs)
-    finally:
-        store.close()
+        arms.append((_mask_arm(mask), resolve_scenario(base, off), seeds))
+    stored = run_experiment(
+        out,
+        Experiment("attribute", {a: scenario_hash(p) for a, p, _ in arms}, seed, label=base.name),
+        arms,
+        keep_timeseries=False,
+        add=add,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        size_check=size_check,
+    )
+    runs = stored.runs
     failed = runs[runs["status"] == "failed"]
     if len(failed):
         raise RuntimeError(f"{len(failed)} runs failed, e.g. {failed['error'].iloc[0]}")
@@ -596,4 +673,4 @@ def attribute(
             for o in outputs
         }
     )
-    return Attribution(table, per_rep, totals)
+    return Attribution(table, per_rep, totals, stored.damaged)

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from collabsim.errors import OutputError
+
 __all__ = ["deferred_interrupt", "staged"]
 
 
@@ -43,6 +45,10 @@ def staged(out: Path) -> Iterator[Path]:
     one step (Ctrl-C held back meanwhile), so an error or an interrupt while
     writing leaves ``out`` as it was.
 
+    Raises:
+        OutputError: if ``out`` cannot be written (a file, under a file,
+            read-only, a full disk).
+
     Args:
         out: the folder the files belong in (created if needed).
 
@@ -50,16 +56,31 @@ def staged(out: Path) -> Iterator[Path]:
         The staging folder.
     """
     created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    except OSError as exc:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise _unwritable(out, exc) from None
     done = False
     try:
-        yield stage
-        with deferred_interrupt():
-            for path in sorted(stage.iterdir()):
-                os.replace(path, out / path.name)
-            done = True
+        try:
+            yield stage
+            with deferred_interrupt():
+                for path in sorted(stage.iterdir()):
+                    os.replace(path, out / path.name)
+                done = True
+        except OSError as exc:
+            raise _unwritable(out, exc) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if created and not done and not any(out.iterdir()):
             out.rmdir()
+
+
+def _unwritable(out: Path, exc: OSError) -> OutputError:
+    reason = exc.strerror or str(exc)
+    return OutputError(
+        str(out), [f"--out: {reason}; give a folder that can be written (nothing was written)"]
+    )

@@ -61,6 +61,8 @@ class Footprint:
 class RunTooLarge(ScenarioError):
     """A run the machine cannot hold or finish in reasonable time."""
 
+    headline = "too large to run here"
+
 
 def footprint(scenario: Scenario) -> Footprint:
     """Estimate the memory and time one run of ``scenario`` needs."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from collabsim.errors import ScenarioError
 from collabsim.scenario import Scenario
 
 __all__ = [
@@ -30,22 +31,6 @@ __all__ = [
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """The largest scenario or experiment file read (4 MiB; the Jakarta baseline is 16 KiB)."""
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used: names the file, the field and the problem."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        """Build the error.
-
-        Args:
-            source: the file (or other origin) of the scenario.
-            problems: one line per problem, each starting with the field.
-        """
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{source}: invalid scenario\n{lines}")
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,19 +123,49 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         ) from None
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+Layers = list[tuple[Path, dict[str, Any]]]
+"""The files of an ``extends`` chain with what each sets, the file itself first."""
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...], layers: Layers | None = None) -> dict[str, Any]:
     if path in chain:
         loop = " -> ".join(str(p) for p in (*chain, path))
         raise ScenarioError(str(chain[0]), [f"extends: circular chain {loop}"])
     text = read_text(path, "extends", str(chain[-1])) if chain else read_text(path)
     data = parse_toml(text, str(path))
     parent = data.pop("extends", None)
+    if layers is not None:
+        layers.append((path, data))
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(str(path), ["extends: expected a file name (a string)"])
-    base = _read_toml(_resolve(path.parent / parent, str(path), "extends"), (*chain, path))
+    base = _read_toml(_resolve(path.parent / parent, str(path), "extends"), (*chain, path), layers)
     return _merge(base, data)
+
+
+def _sets(data: Mapping[str, Any], field: str) -> int:
+    """How many leading parts of the dotted ``field`` the raw ``data`` sets."""
+    depth, node = 0, data
+    for part in field.split("."):
+        key = part.split("[", 1)[0]
+        if not isinstance(node, Mapping) or key not in node:
+            break
+        depth, node = depth + 1, node[key]
+    return depth
+
+
+def _name_parents(exc: ScenarioError, layers: Layers) -> ScenarioError:
+    """Name, in each problem, the parent file that set its field (if not the file itself)."""
+    problems = []
+    for problem in exc.problems:
+        field = problem.split(":", 1)[0]
+        depths = [_sets(data, field) for _, data in layers]
+        best = max(range(len(layers)), key=lambda k: (depths[k], -k), default=0)
+        if best > 0 and depths[best] > depths[0]:
+            problem += f" (set in {layers[best][0]})"
+        problems.append(problem)
+    return ScenarioError(exc.source, problems)
 
 
 def _resolve(path: Path, source: str, field: str) -> Path:
@@ -231,9 +246,14 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Scena
         raise ScenarioError(source, validation_problems(exc)) from None
 
 
-def load_raw(path: str | Path) -> dict[str, Any]:
-    """Read a scenario file and its ``extends`` chain into one raw dictionary."""
-    return _read_toml(_resolve(Path(path), str(path), "file"), ())
+def load_raw(path: str | Path, layers: Layers | None = None) -> dict[str, Any]:
+    """Read a scenario file and its ``extends`` chain into one raw dictionary.
+
+    Args:
+        path: the scenario file.
+        layers: if given, filled with each file of the chain and what it sets.
+    """
+    return _read_toml(_resolve(Path(path), str(path), "file"), (), layers)
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -249,12 +269,17 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         The validated scenario.
 
     Raises:
-        ScenarioError: naming the file and each bad field.
+        ScenarioError: naming the file and each bad field, and the parent file
+            that set a field where it was not the file itself.
     """
-    data = load_raw(path)
+    layers: Layers = []
+    data = load_raw(path, layers)
     if overrides:
         data = apply_overrides(data, overrides)
-    return scenario_from_dict(data, str(path))
+    try:
+        return scenario_from_dict(data, str(path))
+    except ScenarioError as exc:
+        raise _name_parents(exc, layers) from None
 
 
 def scenario_hash(scenario: Scenario) -> str:

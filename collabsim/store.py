@@ -1,28 +1,50 @@
-"""The results store: one SQLite file per experiment, written run by run.
+"""The results store: one SQLite file per experiment folder, written run by run.
 
 Every run is committed the moment it finishes, so a process killed at any
 moment loses at most the runs still in flight; starting the same experiment
 again skips the runs already stored and retries those that failed.
+
+The store never gives a wrong answer:
+
+* it holds one experiment (:class:`Experiment`: its kind, the content hash of
+  each arm's scenario, its design and root seed); a different experiment is
+  refused, naming both, unless it is added under its own key, and runs are
+  read back only by their experiment's key, so two are never pooled;
+* every run carries a checksum of its record; a record that does not match is
+  reported by key, never used, and run again;
+* a file that is not a store, is damaged, or a full disk gives a
+  :class:`~collabsim.errors.StoreError` naming the file and what to do,
+  and nothing intact is deleted; after an unclean stop the file's integrity is
+  checked when it is opened.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["ResultsStore", "StoreMismatch", "load_results"]
+from collabsim.errors import StoreError
 
+__all__ = ["Experiment", "ResultsStore", "StoreError", "StoreMismatch", "StoredRun", "load_results"]
 
-class StoreMismatch(RuntimeError):
-    """The store holds results of another design under the same experiment name."""
-
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    key TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_key TEXT PRIMARY KEY,
     experiment TEXT NOT NULL,
@@ -35,68 +57,225 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT,
     finished_at TEXT NOT NULL,
     wall_seconds REAL NOT NULL,
-    summary TEXT
-);
-CREATE TABLE IF NOT EXISTS timeseries (
-    run_key TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (run_key)
-);
-CREATE TABLE IF NOT EXISTS experiments (
-    experiment TEXT PRIMARY KEY,
-    design_hash TEXT NOT NULL,
-    design TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cases (
-    run_key TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (run_key)
+    summary TEXT,
+    timeseries TEXT,
+    cases TEXT,
+    checksum TEXT NOT NULL
 );
 """
+_COLUMNS = (
+    "run_key", "experiment", "arm", "replication", "seed", "scenario_hash", "version", "status",
+    "error", "finished_at", "wall_seconds", "summary", "timeseries", "cases",
+)  # fmt: skip
+_AGAIN = "run the same command again to resume"
+
+
+class StoreMismatch(StoreError):
+    """The store holds another experiment, and adding one was not asked for."""
+
+    headline = "holds another experiment"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What makes an experiment itself: its kind, scenarios, design and root seed.
+
+    Two runs of the same command (more replications included) are the same
+    experiment; another seed, scenario or design is another.
+
+    Attributes:
+        kind: ``replicate``, ``compare``, ``attribute`` or a sweep's name.
+        scenarios: per arm (or design point), the content hash of its scenario.
+        root_seed: the root seed of the replications.
+        design: anything else that defines it (e.g. a sweep's design hash).
+        label: how people call it (the scenario names), for messages.
+    """
+
+    kind: str
+    scenarios: Mapping[str, str]
+    root_seed: int
+    design: str = ""
+    label: str = ""
+
+    @property
+    def key(self) -> str:
+        """A short key, the same in every process."""
+        return f"{self.kind}@{hashlib.sha256(self.identity().encode()).hexdigest()[:12]}"
+
+    def identity(self) -> str:
+        """Everything that makes the experiment itself, as canonical JSON."""
+        return json.dumps(
+            [self.kind, dict(self.scenarios), self.root_seed, self.design], sort_keys=True
+        )
+
+    def describe(self) -> str:
+        """One line for people."""
+        arms = len(self.scenarios)
+        what = f" of {self.label}" if self.label else ""
+        plural = "s" if arms != 1 else ""
+        return f"{self.kind}{what} ({arms} arm{plural}, root seed {self.root_seed}, key {self.key})"
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """What :meth:`ResultsStore.completed` knows of a run stored as done."""
+
+    scenario_hash: str
+    has_timeseries: bool
+    has_cases: bool
+
+
+def _checksum(values: Mapping[str, Any]) -> str:
+    blob = json.dumps([values.get(c) for c in _COLUMNS], default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 class ResultsStore:
-    """A results database (SQLite, write-ahead log, one commit per run)."""
+    """A results database (SQLite, write-ahead log, one commit per run).
+
+    Raises:
+        StoreError: if the file is not a usable store (see the module's docstring).
+    """
 
     def __init__(self, path: str | Path) -> None:
         """Open (or create) the store at ``path``."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self.integrity_checked = False
+        self.damaged: list[str] = []
+        if self.path.is_symlink():
+            self._fail("is a symbolic link; collabsim writes only real files in the output folder")
+        if self.path.exists() and not self.path.is_file():
+            self._fail("is not a file; give --out a folder whose results.sqlite is a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._fail(f"cannot create its folder ({exc.strerror or exc}); give another --out")
+        unclean = self._wal().exists() and self._wal().stat().st_size > 0
+        with self._guard():
+            self._db = sqlite3.connect(self.path, timeout=60)
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables and version != SCHEMA_VERSION:
+                self._db.close()
+                self._fail(
+                    f"was written by another version of collabsim (store format {version}, "
+                    f"this one reads {SCHEMA_VERSION}); give another --out, or move it away"
+                )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if unclean:  # the last writer did not close it: check before trusting it
+                self.integrity_checked = True
+                problems = [r[0] for r in self._db.execute("PRAGMA integrity_check(5)")]
+                if problems != ["ok"]:
+                    self._db.close()
+                    self._fail(
+                        "is damaged (" + "; ".join(problems) + "). collabsim will not write to it: "
+                        "move it away and run the command again (its intact runs can be "
+                        "recovered with: sqlite3 results.sqlite .recover)"
+                    )
+
+    def _wal(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def _fail(self, problem: str) -> None:
+        raise StoreError(str(self.path), [problem])
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite's failures into a clear :class:`StoreError`."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            if "full" in text:
+                self._fail(
+                    f"the disk is full ({text}). The runs stored so far are kept: free some "
+                    f"space and {_AGAIN}"
+                )
+            if "not a database" in text or "malformed" in text or "encrypted" in text:
+                self._fail(
+                    f"is not a usable results store ({text}). collabsim will not write to it: "
+                    "give another --out, or move the file away and run the command again"
+                )
+            self._fail(f"cannot be used ({text}); check the file and its folder, then {_AGAIN}")
 
     def close(self) -> None:
         """Close the database."""
         self._db.close()
 
-    def claim(self, experiment: str, design_hash: str, design: pd.DataFrame) -> None:
-        """Record the experiment's design, or check it matches the one stored.
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def claim(self, experiment: Experiment, *, add: bool = False) -> str:
+        """Record the experiment this store holds, or check it is the one stored.
+
+        Args:
+            experiment: the experiment about to run.
+            add: keep it in this store beside another one (apart, by its key).
+
+        Returns:
+            The experiment's key; its runs' keys start with it.
 
         Raises:
-            StoreMismatch: if this store holds results of a different design
-                under the same experiment name (resuming would mix them).
+            StoreMismatch: if the store holds another experiment and ``add`` is false.
         """
-        row = self._db.execute(
-            "SELECT design_hash FROM experiments WHERE experiment = ?", (experiment,)
-        ).fetchone()
-        if row is None:
-            with self._db:
-                self._db.execute(
-                    "INSERT INTO experiments VALUES (?, ?, ?)",
-                    (experiment, design_hash, design.to_json(orient="records")),
-                )
-        elif row[0] != design_hash:
-            raise StoreMismatch(
-                f"{self.path} holds results of experiment {experiment!r} with a different "
-                "design or scenario; give another output folder or remove that file"
-            )
+        key = experiment.key
+        with self._guard():
+            self._db.execute("BEGIN IMMEDIATE")  # two claims at once are taken in turn
+            try:
+                rows = self._db.execute("SELECT key, description FROM experiments").fetchall()
+                known = dict(rows)
+                if key not in known and known and not add:
+                    others = "; ".join(known.values())
+                    raise StoreMismatch(
+                        str(self.path),
+                        [
+                            f"it holds {others}, not {experiment.describe()}. Give another "
+                            "--out, or pass --add to keep both in this store, apart"
+                        ],
+                    )
+                if key not in known:
+                    self._db.execute(
+                        "INSERT INTO experiments VALUES (?, ?, ?, ?)",
+                        (key, experiment.describe(), experiment.identity(), _now()),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return key
 
-    def completed(self) -> dict[str, str]:
-        """The runs stored as done: run key -> the content hash of their scenario."""
-        rows = self._db.execute("SELECT run_key, scenario_hash FROM runs WHERE status = 'done'")
-        return dict(rows.fetchall())
+    def experiments(self) -> list[str]:
+        """The experiments this store holds, described."""
+        with self._guard():
+            return [r[0] for r in self._db.execute("SELECT description FROM experiments")]
+
+    def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Stored runs whose checksum matches; others go to :attr:`damaged`, unused."""
+        cols = ", ".join((*_COLUMNS, "checksum"))
+        with self._guard():
+            cursor = self._db.execute(f"SELECT {cols} FROM runs {where}", args)
+            rows = [dict(zip((*_COLUMNS, "checksum"), r, strict=True)) for r in cursor]
+        good = []
+        for row in rows:
+            if row.pop("checksum") == _checksum(row):
+                good.append(row)
+            elif row["run_key"] not in self.damaged:
+                self.damaged.append(row["run_key"])
+        return good
+
+    def completed(self) -> dict[str, StoredRun]:
+        """The intact runs stored as done, by run key."""
+        return {
+            r["run_key"]: StoredRun(r["scenario_hash"], r["timeseries"] is not None,
+                                    r["cases"] is not None)
+            for r in self._rows("WHERE status = 'done'")
+        }  # fmt: skip
 
     def record(self, header: dict[str, Any], outcome: dict[str, Any]) -> None:
         """Store one finished run (done or failed) in a single transaction.
@@ -107,66 +286,70 @@ class ResultsStore:
             outcome: ``status``, ``error``, ``wall_seconds``, ``summary`` and,
                 optionally, ``timeseries`` and ``cases`` (lists of records).
         """
-        key = header["run_key"]
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    key,
-                    header["experiment"],
-                    header["arm"],
-                    header["replication"],
-                    header["seed"],
-                    header["scenario_hash"],
-                    header["version"],
-                    outcome["status"],
-                    outcome.get("error"),
-                    datetime.now(UTC).isoformat(timespec="seconds"),
-                    outcome["wall_seconds"],
-                    json.dumps(outcome.get("summary")),
-                ),
-            )
-            for table in ("timeseries", "cases"):
-                if outcome.get(table) is not None:
-                    self._db.execute(
-                        f"INSERT OR REPLACE INTO {table} VALUES (?, ?)",
-                        (key, json.dumps(outcome[table])),
-                    )
 
-    def runs(self) -> pd.DataFrame:
-        """One row per run: the header columns and the flattened summary."""
-        df = pd.read_sql_query("SELECT * FROM runs ORDER BY arm, replication", self._db)
+        def blob(value: Any) -> str | None:
+            return None if value is None else json.dumps(value)
+
+        values: dict[str, Any] = {
+            **{k: header[k] for k in _COLUMNS[:7]},
+            "status": outcome["status"],
+            "error": outcome.get("error"),
+            "finished_at": _now(),
+            "wall_seconds": float(outcome["wall_seconds"]),
+            "summary": blob(outcome.get("summary")),
+            "timeseries": blob(outcome.get("timeseries")),
+            "cases": blob(outcome.get("cases")),
+        }
+        row = [*(values[c] for c in _COLUMNS), _checksum(values)]
+        with self._guard(), self._db:
+            self._db.execute(
+                f"INSERT OR REPLACE INTO runs VALUES ({', '.join('?' * len(row))})", row
+            )
+
+    def runs(self, experiment: str | None = None) -> pd.DataFrame:
+        """One row per intact run (of one experiment key, or all): header and flattened summary."""
+        where, args = ("WHERE experiment = ?", (experiment,)) if experiment else ("", ())
+        rows = self._rows(where + " ORDER BY experiment, arm, replication", args)
+        df = pd.DataFrame(rows, columns=list(_COLUMNS)).drop(columns=["timeseries", "cases"])
         summaries = pd.DataFrame(
-            [(json.loads(s) if s else None) or {} for s in df.pop("summary")], index=df.index
+            [json.loads(s) if isinstance(s, str) else {} for s in df.pop("summary")], index=df.index
         )
         summaries = summaries.drop(columns=[c for c in summaries.columns if c in df.columns])
         return pd.concat([df, summaries], axis=1)
 
-    def table(self, name: str) -> pd.DataFrame:
-        """The stored ``timeseries`` or ``cases`` of every run, with its ``run_key``."""
+    def table(self, name: str, experiment: str | None = None) -> pd.DataFrame:
+        """The stored ``timeseries`` or ``cases`` of every intact run, with its ``run_key``."""
         if name not in ("timeseries", "cases"):
             raise ValueError(f"no table {name!r}: expected 'timeseries' or 'cases'")
+        where, args = ("WHERE experiment = ?", (experiment,)) if experiment else ("", ())
         frames = [
-            pd.DataFrame(json.loads(data)).assign(run_key=key)
-            for key, data in self._db.execute(f"SELECT run_key, data FROM {name}")
+            pd.DataFrame(json.loads(r[name])).assign(run_key=r["run_key"])
+            for r in self._rows(where, args)
+            if r[name] is not None
         ]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def load_results(path: str | Path, table: str = "runs") -> pd.DataFrame:
     """Load an experiment's results into pandas in one line.
 
+    Runs whose record fails its checksum are left out (see ``ResultsStore.damaged``).
+
     Args:
         path: the store (``results.sqlite`` of an experiment folder, or the folder).
         table: ``runs`` (one row per run), ``timeseries`` or ``cases``.
+
+    Raises:
+        StoreError: if there is no store there, or it is not usable.
     """
     p = Path(path)
     if p.is_dir():
         p = p / "results.sqlite"
-    if not p.exists():
-        raise FileNotFoundError(f"no results store at {p}")
-    store = ResultsStore(p)
-    try:
+    if not p.is_file():
+        raise StoreError(str(p), ["no results store here (give an experiment folder)"])
+    with ResultsStore(p) as store:
         return store.runs() if table == "runs" else store.table(table)
-    finally:
-        store.close()

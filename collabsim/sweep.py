@@ -16,7 +16,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from collabsim.experiment import Progress, RunSpec, execute, outputs_of, replicate_seeds, runs_of
+from collabsim.experiment import Arm, Progress, outputs_of, replicate_seeds, run_experiment
 from collabsim.files import staged
 from collabsim.loading import (
     ScenarioError,
@@ -35,7 +35,7 @@ from collabsim.loading import (
     scenario_from_dict,
     validation_problems,
 )
-from collabsim.store import ResultsStore
+from collabsim.store import Experiment
 
 __all__ = ["ExperimentFile", "Range", "SweepResult", "load_experiment", "sweep"]
 
@@ -75,7 +75,7 @@ class ExperimentFile(BaseModel):
 
     model_config = _STRICT
 
-    name: str
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     scenario: str
     design: Design = "factorial"
     replications: int = Field(default=3, ge=1, le=10_000)
@@ -227,6 +227,7 @@ class SweepResult:
             (mu, mu_star, sigma, mu_star_conf) indices per policy, uncertainty
             and output; empty for other designs.
         failed: keys of runs that failed.
+        damaged: keys of stored records that failed their checksum (not used; run again).
     """
 
     design: pd.DataFrame
@@ -234,6 +235,7 @@ class SweepResult:
     points: pd.DataFrame
     sensitivity: pd.DataFrame
     failed: list[str]
+    damaged: list[str] = field(default_factory=list)
 
 
 def _design_hash(exp: ExperimentFile, design: pd.DataFrame, base_hash: str) -> str:
@@ -253,6 +255,7 @@ def sweep(
     scheduler: str | None = None,
     progress: Progress | None = None,
     size_check: bool = True,
+    add: bool = False,
 ) -> SweepResult:
     """Run an experiment file.
 
@@ -264,10 +267,11 @@ def sweep(
         scheduler: a Dask scheduler address (``tcp://host:port``) instead.
         progress: called after each run.
         size_check: first refuse runs that would not fit in memory or take hours.
+        add: keep this experiment beside another one in the same store (apart).
 
     Raises:
-        ScenarioError: if the file, its scenario or a parameter is invalid, or
-            the folder holds results of a different design.
+        ScenarioError: if the file, its scenario or a parameter is invalid.
+        StoreError: if the folder holds another experiment (and not ``add``).
     """
     from collabsim.loading import scenario_hash
 
@@ -282,7 +286,7 @@ def sweep(
         raise ScenarioError(str(path), [f"scenario or fixed: {p}" for p in exc.problems]) from None
     design, sample = design_points(exp)
     seeds = replicate_seeds(exp.seed, exp.replications)
-    specs = []
+    arms: list[Arm] = []
     params_cols = [c for c in design.columns if c not in ("point", "policy")]
     for row in design.to_dict("records"):
         overrides = {k: row[k] for k in params_cols if k in row and not _isnan(row[k])}
@@ -292,35 +296,28 @@ def sweep(
             raise ScenarioError(
                 str(path), [f"point {row['point']} {overrides}: {p}" for p in exc.problems]
             ) from None
-        specs += [
-            RunSpec(
-                exp.name,
-                f"p{row['point']:05d}",
-                i,
-                s,
-                scenario,
-                exp.keep_timeseries,
-                exp.keep_cases,
-            )
-            for i, s in enumerate(seeds)
-        ]
-    folder = Path(out) if out is not None else Path("out") / exp.name
-    store = ResultsStore(folder / "results.sqlite")
-    try:
-        store.claim(exp.name, _design_hash(exp, design, scenario_hash(base)), design)
-        execute(
-            specs,
-            store,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            size_check=size_check,
-        )
-        runs = runs_of(store, specs)
-    finally:
-        store.close()
+        arms.append((f"p{row['point']:05d}", scenario, seeds))
+    identity = Experiment(
+        exp.name,
+        {arm: scenario_hash(scenario) for arm, scenario, _ in arms},
+        exp.seed,
+        design=_design_hash(exp, design, scenario_hash(base)),
+        label=f"{exp.design} design over {base.name}",
+    )
+    stored = run_experiment(
+        Path(out) if out is not None else Path("out") / exp.name,
+        identity,
+        arms,
+        keep_timeseries=exp.keep_timeseries,
+        keep_cases=exp.keep_cases,
+        add=add,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        size_check=size_check,
+    )
+    runs, failed = stored.runs, stored.failed
     runs["point"] = runs["arm"].str[1:].astype(int)
-    failed = list(runs.loc[runs["status"] == "failed", "run_key"])
     done = runs[runs["status"] == "done"]
     outputs = exp.outputs or list(outputs_of(done).columns)
     missing = [o for o in outputs if o not in done.columns]
@@ -330,7 +327,7 @@ def sweep(
     sensitivity = pd.DataFrame()
     if sample is not None and exp.design in ("sobol", "morris") and not failed:
         sensitivity = _sensitivity(exp, points, sample, outputs)
-    return SweepResult(design, runs, points, sensitivity, failed)
+    return SweepResult(design, runs, points, sensitivity, failed, stored.damaged)
 
 
 def _sensitivity(

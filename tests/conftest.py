@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import signal
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +72,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("fork() from a multi-threaded process", red=True)
         for nodeid in _forked:
             terminalreporter.line(nodeid)
+
+
+def ctrl_c_enabled() -> None:
+    """``preexec_fn`` for a child that must take Ctrl-C: a shell's background job ignores it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

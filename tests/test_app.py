@@ -267,3 +267,42 @@ def test_the_picker_offers_only_small_regular_files(
     for name in ("link.toml", "big.toml", "folder.toml"):
         with pytest.raises(ScenarioError, match="not a regular file of at most"):
             Settings(str(tmp_path / name)).scenario()
+
+
+def _guarded(loopback_only: bool, headers: dict[str, str]) -> int:
+    """The status an OriginGuard answers a request with (200: passed on to the app)."""
+    import asyncio
+
+    from collabsim.server import OriginGuard
+
+    sent: list[dict[str, object]] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        sent.append({"type": "http.response.start", "status": 200})
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        return {}
+
+    scope = {"type": "http", "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+    asyncio.run(OriginGuard(app, loopback_only)(scope, receive, send))  # type: ignore[arg-type]
+    return int(str(sent[0]["status"]))
+
+
+def test_the_origin_guard_lets_only_the_apps_own_pages_through() -> None:
+    own = {"host": "127.0.0.1:8765"}
+    assert _guarded(True, own) == 200
+    assert _guarded(True, {**own, "origin": "http://127.0.0.1:8765"}) == 200
+    assert _guarded(True, {"host": "localhost:8765", "origin": "http://localhost:8765"}) == 200
+    assert _guarded(True, {"host": "[::1]:8765"}) == 200
+    assert _guarded(True, {**own, "origin": "http://evil.example"}) == 403
+    assert _guarded(True, {**own, "origin": "http://127.0.0.1:9999"}) == 403
+    assert (
+        _guarded(True, {"host": "evil.example:8765", "origin": "http://evil.example:8765"}) == 403
+    )
+    # served beyond loopback (a team server): any name, but only its own pages' origin
+    team = {"host": "team.example:8765"}
+    assert _guarded(False, {**team, "origin": "http://team.example:8765"}) == 200
+    assert _guarded(False, {**team, "origin": "http://evil.example"}) == 403

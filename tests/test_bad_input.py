@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from collabsim.cli import app
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, ctrl_c_enabled
 
 # (id, scenario text, field named in the message, words in the message); the
 # text extends the baseline unless it starts with "!", which marks a whole file.
@@ -317,7 +317,11 @@ def test_ctrl_c_stops_a_run_cleanly_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "collabsim", "run", str(BASELINE), "--days", "20000"]
     proc = subprocess.Popen(
-        [*cmd, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*cmd, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_enabled,
     )
     time.sleep(8)  # imports, then well into the simulation
     assert proc.poll() is None, proc.communicate()

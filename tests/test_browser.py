@@ -7,6 +7,7 @@ loopback port and drive Debian's Chromium through Playwright. Without
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import signal
@@ -571,3 +572,43 @@ def test_idle_sessions_are_dropped_and_give_memory_back(browser: Browser, tmp_pa
         print(report)
         assert added > 40, f"{SESSIONS} sessions added too little to measure: {report}"
         assert after <= target, f"closed sessions gave back less than half: {report}"
+
+
+# ------------------------------------------------------------- other sites
+def _ws_handshake(url: str, origin: str | None, host: str | None = None) -> str:
+    """The status line the app answers a websocket handshake with."""
+    parts = urlsplit(url)
+    assert parts.hostname and parts.port
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [
+        f"GET /jupyter/api/kernels/{os.urandom(8).hex()}/channels?session_id=t HTTP/1.1",
+        f"Host: {host or parts.netloc}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+        *([f"Origin: {origin}"] if origin else []),
+    ]
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return sock.recv(200).split(b"\r\n")[0].decode()
+
+
+@pytest.mark.timeout(120)
+def test_another_sites_page_cannot_drive_the_app(server: str) -> None:
+    own = server.rstrip("/")
+    assert _ws_handshake(server, "http://evil.example").endswith("403 Forbidden")
+    assert _ws_handshake(server, "http://evil.example", host="evil.example:80").endswith(
+        "403 Forbidden"
+    )
+    assert _ws_handshake(server, own).endswith("101 Switching Protocols")
+    request = urllib.request.Request(server, headers={"Origin": "http://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    rebinding = urllib.request.Request(server, headers={"Host": "evil.example"})  # DNS rebinding
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(rebinding, timeout=30)
+    assert refused.value.code == 403
+    with urllib.request.urlopen(urllib.request.Request(server, headers={"Origin": own})) as ok:
+        assert ok.status == 200

@@ -19,8 +19,8 @@ import collabsim
 from collabsim import experiment
 from collabsim.experiment import RunSpec, attribute, compare, execute, replicate, replicate_seeds
 from collabsim.stats import confidence_interval, replications_needed
-from collabsim.store import ResultsStore, load_results
-from tests.conftest import BASELINE, ROOT
+from collabsim.store import ResultsStore, StoreMismatch, load_results
+from tests.conftest import BASELINE, ROOT, ctrl_c_enabled
 
 SHORT = {"run.days": 120, "run.warmup_days": 20}
 VOLATILE = ["finished_at", "wall_seconds"]
@@ -224,14 +224,17 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
     assert not survivors
 
 
-def test_a_reused_folder_never_serves_another_scenarios_runs(tmp_path: Path) -> None:
+def test_a_reused_folder_refuses_another_experiment_or_keeps_it_apart(tmp_path: Path) -> None:
     base = _short()
     other = collabsim.load_scenario(ROOT / "scenarios" / "no-barriers.toml", SHORT)
     a = replicate(base, 3, seed=1, out=tmp_path, workers=1)
-    b = replicate(other, 3, seed=1, out=tmp_path, workers=1)  # same folder, same run keys
+    with pytest.raises(StoreMismatch, match=r"Jakarta baseline.*No barriers"):
+        replicate(other, 3, seed=1, out=tmp_path, workers=1)
+    b = replicate(other, 3, seed=1, out=tmp_path, workers=1, add=True)
     assert set(b.runs["scenario_hash"]) == {collabsim.scenario_hash(other)}
     assert b.stats.loc["handling_days_mean", "mean"] != a.stats.loc["handling_days_mean", "mean"]
-    assert len(replicate(other, 2, seed=1, out=tmp_path, workers=1).runs) == 2
+    again = replicate(base, 3, seed=1, out=tmp_path, workers=1)  # its own runs, no others
+    pd.testing.assert_frame_equal(again.stats, a.stats)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -241,7 +244,9 @@ def test_ctrl_c_stops_an_experiment_its_workers_and_keeps_the_stored_runs(tmp_pa
     out = tmp_path / "exp"
     cmd = [sys.executable, "-m", "collabsim", "replicate", str(scenario), "--reps", "40"]
     cmd += ["--workers", "2", "--out", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_enabled
+    )
     deadline = time.monotonic() + 120
     while _done(out / "results.sqlite") < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
