@@ -39,26 +39,26 @@ _WHERE = {
     "Scenario": "collabsim.scenario",
     "ScenarioError": "collabsim.loading",
     "load_scenario": "collabsim.loading",
-    "attribute": "collabsim.experiment",
-    "compare": "collabsim.experiment",
-    "replicate": "collabsim.experiment",
-    "load_results": "collabsim.store",
+    "attribute": "collabsim.experiments",
+    "compare": "collabsim.experiments",
+    "replicate": "collabsim.experiments",
+    "load_results": "collabsim.experiments.store",
     "run": "collabsim.api",
     "scenario_hash": "collabsim.loading",
     "simulate": "collabsim.api",
-    "sweep": "collabsim.sweep",
+    "sweep": "collabsim.experiments.sweep",
 }
 
 if TYPE_CHECKING:
     from collabsim.agency import Agency
     from collabsim.api import RunResult, run, simulate
     from collabsim.cases import Case
-    from collabsim.experiment import attribute, compare, replicate
+    from collabsim.experiments import attribute, compare, replicate
+    from collabsim.experiments.store import load_results
+    from collabsim.experiments.sweep import sweep
     from collabsim.loading import ScenarioError, load_scenario, scenario_hash
     from collabsim.model import CollaborationModel
     from collabsim.scenario import BARRIER_NAMES, Scenario
-    from collabsim.store import load_results
-    from collabsim.sweep import sweep
 
 
 def __getattr__(name: str) -> Any:

@@ -258,7 +258,7 @@ def replicate(
     add: Add = False,
 ) -> None:
     """Run a scenario many times; print means with 95% confidence intervals."""
-    from collabsim.experiment import replicate as run_replications
+    from collabsim.experiments import replicate as run_replications
     from collabsim.outputs import fmt
 
     params = _load(scenario)
@@ -302,7 +302,7 @@ def compare(
     add: Add = False,
 ) -> None:
     """Compare two scenarios with common random numbers: B - A with 95% intervals."""
-    from collabsim.experiment import compare as run_comparison
+    from collabsim.experiments import compare as run_comparison
     from collabsim.outputs import fmt
     from collabsim.plots import plot_differences
 
@@ -352,7 +352,7 @@ def attribute(
     add: Add = False,
 ) -> None:
     """How many days each of the seven barriers costs (Shapley values, 95% CIs)."""
-    from collabsim.experiment import attribute as run_attribution
+    from collabsim.experiments import attribute as run_attribution
     from collabsim.outputs import fmt
     from collabsim.plots import plot_attribution
 
@@ -402,8 +402,8 @@ def sweep(
     add: Add = False,
 ) -> None:
     """Run an experiment file: a design over levers and uncertainties, with replications."""
-    from collabsim.sweep import load_experiment, write_sweep
-    from collabsim.sweep import sweep as run_sweep
+    from collabsim.experiments.sweep import load_experiment, write_sweep
+    from collabsim.experiments.sweep import sweep as run_sweep
 
     exp, _ = load_experiment(experiment)
     folder = out or Path("out") / exp.name
@@ -445,7 +445,7 @@ def export(
     table: Annotated[str, typer.Option(help="runs, timeseries or cases.")] = "runs",
 ) -> None:
     """Write stored results to CSV or Parquet."""
-    from collabsim.store import load_results
+    from collabsim.experiments.store import load_results
 
     if out.suffix not in (".csv", ".parquet"):
         _fail(ValueError(f"--out {out}: expected a .csv or .parquet file"))
@@ -471,8 +471,8 @@ def calibrate(
     """Fit the scenario to the Jakarta targets (Latin hypercube search); report each target."""
     import os
 
-    from collabsim.calibration import apply_factors, changed_values, overrides_toml
-    from collabsim.calibration import calibrate as run_calibration
+    from collabsim.experiments.calibration import apply_factors, changed_values, overrides_toml
+    from collabsim.experiments.calibration import calibrate as run_calibration
     from collabsim.loading import ScenarioError, load_raw
 
     _load(scenario)
@@ -550,7 +550,7 @@ def ui(
         )
     console.print(f"collabsim app on http://{host}:{port}  (Ctrl+C to stop)")
     # solara run, behind a check that requests come from the app's own pages (server.py)
-    cmd = [sys.executable, "-m", "collabsim.server", "run", "collabsim.app", "--host", host]
+    cmd = [sys.executable, "-m", "collabsim.app.server", "run", "collabsim.app", "--host", host]
     cmd += ["--port", str(port), "--no-open", "--production", "--no-check-version"]
     cmd += ["--log-level", "warning"]
     os.execvpe(cmd[0], cmd, env)

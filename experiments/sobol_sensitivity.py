@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from collabsim.sweep import load_experiment, sweep, write_sweep
+from collabsim.experiments.sweep import load_experiment, sweep, write_sweep
 
 HERE = Path(__file__).resolve().parent
 FILE = HERE / "sobol-handling-time.toml"

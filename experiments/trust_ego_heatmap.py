@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from collabsim.sweep import load_experiment, sweep, write_sweep
+from collabsim.experiments.sweep import load_experiment, sweep, write_sweep
 
 HERE = Path(__file__).resolve().parent
 FILE = HERE / "trust-ego-grid.toml"

@@ -15,8 +15,8 @@ import solara
 from solara.components.file_drop import FileDropZone
 
 import collabsim
-from collabsim import views
 from collabsim.api import simulate
+from collabsim.app import figures as views
 from collabsim.loading import ScenarioError
 from collabsim.trace import LOSSES, days_lost, timeline
 from tests.conftest import BASELINE, SCENARIOS
@@ -37,7 +37,7 @@ def _App() -> None:
 
 
 def test_page_renders_steps_and_rebuilds_on_a_slider(monkeypatch: pytest.MonkeyPatch) -> None:
-    from collabsim.app import AppModel
+    from collabsim.app.page import AppModel
 
     built: list[AppModel] = []
     stepped: list[int] = []
@@ -83,7 +83,7 @@ def test_each_session_builds_its_own_model() -> None:
         _, rc = solara.render(_App(), handle_error=False)
         models.append(rc)
     # the model classes are made per session, so reset stays in the session
-    from collabsim.app import Settings, model_class
+    from collabsim.app.page import Settings, model_class
 
     a = model_class(Settings(str(BASELINE), seed=3))()
     b = model_class(Settings(str(BASELINE), seed=3))()
@@ -95,7 +95,7 @@ def test_each_session_builds_its_own_model() -> None:
 
 
 def test_reset_rebuilds_with_the_sessions_settings() -> None:
-    from collabsim.app import Settings, model_class
+    from collabsim.app.page import Settings, model_class
 
     settings = Settings(str(BASELINE), seed=5, values={"barriers.sop.intensity": 0.0})
     cls = model_class(settings)
@@ -108,7 +108,7 @@ def test_reset_rebuilds_with_the_sessions_settings() -> None:
 
 
 def test_app_model_stops_at_the_end_of_the_scenario() -> None:
-    from collabsim.app import Settings, model_class
+    from collabsim.app.page import Settings, model_class
 
     m = model_class(Settings(str(BASELINE), values={"run.days": 3, "run.warmup_days": 0}))()
     for _ in range(10):  # Mesa's Step runs a whole render interval of steps
@@ -175,7 +175,7 @@ UPLOAD = b'extends = "jakarta-baseline.toml"\nname = "Uploaded"\n[agencies.hub]\
 
 def _upload(data: bytes) -> collabsim.Scenario:
     """What the app does with a dropped file: read it, then build the session's scenario."""
-    from collabsim.app import Settings, read_upload
+    from collabsim.app.page import Settings, read_upload
 
     text = read_upload("mine.toml", len(data), io.BytesIO(data))
     return Settings("mine.toml", text=text).scenario()
@@ -200,7 +200,7 @@ def test_an_uploaded_scenario_extends_one_in_the_folder() -> None:
 
 
 def test_an_uploaded_scenario_must_be_small_utf8_toml() -> None:
-    from collabsim.app import MAX_UPLOAD_BYTES, read_upload
+    from collabsim.app.page import MAX_UPLOAD_BYTES, read_upload
 
     big = UPLOAD + b"#" * MAX_UPLOAD_BYTES
     assert "file: too large" in _upload_error(big)
@@ -255,7 +255,7 @@ def test_an_upload_extends_any_file_inside_the_folder(
 def test_the_picker_offers_only_small_regular_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from collabsim.app import MAX_UPLOAD_BYTES, Settings, scenario_files
+    from collabsim.app.page import MAX_UPLOAD_BYTES, Settings, scenario_files
 
     shutil.copy(BASELINE, tmp_path / "base.toml")
     (tmp_path / "link.toml").symlink_to(BASELINE)
@@ -273,7 +273,7 @@ def _guarded(loopback_only: bool, headers: dict[str, str]) -> int:
     """The status an OriginGuard answers a request with (200: passed on to the app)."""
     import asyncio
 
-    from collabsim.server import OriginGuard
+    from collabsim.app.server import OriginGuard
 
     sent: list[dict[str, object]] = []
 

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT = 60.0  # seconds until GET / answers
 CDN_CACHE = Path(assets.proxy_cache_dir)  # what tools/fetch-solara-assets fills
 CDN_PATH = "/_solara/cdn/"
-RENDER_INTERVAL = 5  # steps per Step click and per drawn frame (app.py's SolaraViz call)
+RENDER_INTERVAL = 5  # steps per Step click and per drawn frame (app/page.py's SolaraViz call)
 UI_TIMEOUT = 45_000  # ms: each render draws matplotlib figures; the machine may be slow
 
 if not ON_CI:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from collabsim.calibration import (
+from collabsim.experiments.calibration import (
     FACTORS,
     TARGETS,
     apply_factors,
@@ -17,7 +17,7 @@ from collabsim.calibration import (
     mean_outputs,
     overrides_toml,
 )
-from collabsim.experiment import replicate_seeds
+from collabsim.experiments.execution import replicate_seeds
 from collabsim.loading import load_raw, load_scenario
 from tests.conftest import BASELINE, cached_run
 

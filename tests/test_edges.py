@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from collabsim.cli import app
-from collabsim.sweep import load_experiment
+from collabsim.experiments.sweep import load_experiment
 from tests.conftest import BASELINE, ROOT
 
 runner = CliRunner()

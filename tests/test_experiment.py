@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import collabsim
-from collabsim import experiment
-from collabsim.experiment import RunSpec, attribute, compare, execute, replicate, replicate_seeds
-from collabsim.stats import confidence_interval, replications_needed
-from collabsim.store import ResultsStore, StoreMismatch, load_results
+from collabsim.experiments import attribute, compare, execution, replicate
+from collabsim.experiments.execution import RunSpec, execute, replicate_seeds
+from collabsim.experiments.stats import confidence_interval, replications_needed
+from collabsim.experiments.store import ResultsStore, StoreMismatch, load_results
 from tests.conftest import BASELINE, ROOT, ctrl_c_enabled
 
 SHORT = {"run.days": 120, "run.warmup_days": 20}
@@ -112,7 +112,7 @@ def test_a_failing_run_is_recorded_and_only_it_is_retried(
     s = _short()
     seeds = replicate_seeds(0, 3)
     specs = [RunSpec("t", "A", i, seed, s, keep_timeseries=False) for i, seed in enumerate(seeds)]
-    real = experiment.run_one
+    real = execution.run_one
 
     def flaky(scenario: collabsim.Scenario, seed: int, **kw: object) -> collabsim.RunResult:
         if seed == seeds[1]:
@@ -120,13 +120,13 @@ def test_a_failing_run_is_recorded_and_only_it_is_retried(
         return real(scenario, seed, **kw)  # type: ignore[arg-type]
 
     store = ResultsStore(tmp_path / "results.sqlite")
-    monkeypatch.setattr(experiment, "run_one", flaky)
+    monkeypatch.setattr(execution, "run_one", flaky)
     assert execute(specs, store, workers=1) == 3
     runs = store.runs()
     failed = runs[runs["status"] == "failed"]
     assert list(failed["replication"]) == [1]
     assert "disk on fire" in failed["error"].iloc[0]
-    monkeypatch.setattr(experiment, "run_one", real)
+    monkeypatch.setattr(execution, "run_one", real)
     assert execute(specs, store, workers=1) == 1
     assert set(store.runs()["status"]) == {"done"}
     store.close()
@@ -136,7 +136,7 @@ SCRIPT = textwrap.dedent(
     """
     import sys
     import collabsim
-    from collabsim.experiment import replicate
+    from collabsim.experiments import replicate
     s = collabsim.load_scenario(sys.argv[1], {"run.days": 120, "run.warmup_days": 20})
     replicate(s, 12, seed=9, out=sys.argv[2], workers=int(sys.argv[3]))
     """
@@ -268,3 +268,18 @@ def test_ctrl_c_stops_an_experiment_its_workers_and_keeps_the_stored_runs(tmp_pa
     done = subprocess.run(again, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert (out / "statistics.csv").exists()
+
+
+def test_shapley_values_of_textbook_games() -> None:
+    from collabsim.experiments.shapley import shapley_values
+
+    # additive game: each player gets exactly its own worth
+    worth = [3.0, 5.0, 7.0]
+    additive = {m: sum(w for i, w in enumerate(worth) if m >> i & 1) for m in range(8)}
+    assert shapley_values(additive, 3) == pytest.approx(worth)
+    # glove game: player 0 holds a left glove, players 1 and 2 right gloves; a pair is worth 1
+    glove = {m: float(m & 1 and m & 6 != 0) for m in range(8)}
+    assert shapley_values(glove, 3) == pytest.approx([2 / 3, 1 / 6, 1 / 6])
+    # majority of three: symmetric, 1/3 each
+    majority = {m: float(bin(m).count("1") >= 2) for m in range(8)}
+    assert shapley_values(majority, 3) == pytest.approx([1 / 3] * 3)

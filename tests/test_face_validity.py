@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import collabsim
-from collabsim.experiment import replicate
+from collabsim.experiments import replicate
+from collabsim.experiments.stats import confidence_interval
 from collabsim.scenario import BARRIER_NAMES
-from collabsim.stats import confidence_interval
 from tests.conftest import BASELINE
 
 LEVELS = (0.0, 0.5, 1.0)

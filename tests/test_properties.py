@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import collabsim
 from collabsim.api import resolve_scenario
-from collabsim.experiment import flatten
+from collabsim.experiments.execution import flatten
 from collabsim.metrics import case_table, summarize
 from collabsim.model import CollaborationModel
 from collabsim.scenario import BARRIER_NAMES

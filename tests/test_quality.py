@@ -55,3 +55,20 @@ def test_on_ci_a_skipped_test_fails(tmp_path: Path) -> None:
     on_ci = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**env, "CI": "true"})
     assert on_ci.returncode == 1, on_ci.stdout
     assert "skipped on CI, where every test must run" in on_ci.stdout
+
+
+MODEL_MODULES = sorted(
+    p for p in (ROOT / "collabsim").glob("*.py") if p.stem not in ("__init__", "__main__", "cli")
+)
+
+
+def test_the_model_never_imports_the_experiments_or_the_app() -> None:
+    import ast
+
+    for path in MODEL_MODULES:
+        tree = ast.parse(path.read_text())
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        bad = [m for m in names if m.startswith(("collabsim.experiments", "collabsim.app"))]
+        assert not bad, f"{path.name} imports {bad}"
+    assert len(MODEL_MODULES) >= 10

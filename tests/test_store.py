@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 import collabsim
 from collabsim.cli import app
 from collabsim.errors import StoreError
-from collabsim.experiment import replicate
-from collabsim.store import Experiment, ResultsStore, StoreMismatch, load_results
+from collabsim.experiments import replicate
+from collabsim.experiments.store import Experiment, ResultsStore, StoreMismatch, load_results
 from tests.conftest import BASELINE
 
 SHORT = {"run.days": 100, "run.warmup_days": 20}
@@ -165,11 +165,11 @@ def test_a_full_disk_is_a_clear_error_and_keeps_what_is_stored(tmp_path: Path) -
 UNCLEAN = textwrap.dedent(
     """
     import os, sys
-    from collabsim.experiment import replicate
+    from collabsim.experiments import replicate
     import collabsim
     s = collabsim.load_scenario(sys.argv[1], {"run.days": 100, "run.warmup_days": 20})
     replicate(s, 2, seed=4, out=sys.argv[2], workers=1)
-    from collabsim.store import ResultsStore
+    from collabsim.experiments.store import ResultsStore
     store = ResultsStore(sys.argv[2] + "/results.sqlite")
     store.record({"run_key": "k", "experiment": "e", "arm": "A", "replication": 0, "seed": 1,
                   "scenario_hash": "h", "version": "v"}, {"status": "failed", "wall_seconds": 0})

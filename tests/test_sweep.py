@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import collabsim
-from collabsim.experiment import replicate
+from collabsim.experiments import replicate
+from collabsim.experiments.store import StoreMismatch, load_results
+from collabsim.experiments.sweep import load_experiment, sweep
 from collabsim.loading import ScenarioError
-from collabsim.store import StoreMismatch, load_results
-from collabsim.sweep import load_experiment, sweep
 from tests.conftest import BASELINE, ROOT
 
 SHORT = '"run.days" = 120\n"run.warmup_days" = 20\n'

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collabsim.experiment import replicate
+from collabsim.experiments import replicate
 from collabsim.verification import (
     ciw_mean_time_in_system,
     jackson,
@@ -61,7 +61,7 @@ def test_littles_law_holds_in_every_shipped_scenario(path: Path) -> None:
 @pytest.mark.parametrize("service", ["exponential", "lognormal"])
 def test_ciw_gives_the_same_means(tmp_path: Path, service: str) -> None:
     """The same network in Ciw and in collabsim: means agree within their intervals."""
-    from collabsim.stats import confidence_interval
+    from collabsim.experiments.stats import confidence_interval
     from collabsim.verification import Station
 
     stations = [Station("a", 2, 0.25), Station("b", 2, 0.4), Station("c", 3, 0.5)]

@@ -214,7 +214,7 @@ def calibrate(
     from SALib.sample import latin
 
     from collabsim.api import run
-    from collabsim.experiment import replicate_seeds
+    from collabsim.experiments.execution import replicate_seeds
 
     raw = load_raw(path)
     base = scenario_from_dict(raw, str(path))

@@ -9,7 +9,7 @@ every request and websocket is refused (HTTP 403) when
 * the server listens on a loopback address and the request's ``Host`` is not
   a loopback name.
 
-``collabsim ui`` runs ``python -m collabsim.server run collabsim.app ...``:
+``collabsim ui`` runs ``python -m collabsim.app.server run collabsim.app ...``:
 the arguments are ``solara run``'s, and Solara's app object is wrapped before
 its server starts.
 """

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from collabsim.experiment import Arm, Progress, outputs_of, replicate_seeds, run_experiment
+from collabsim.experiments.execution import (
+    Arm,
+    Progress,
+    outputs_of,
+    replicate_seeds,
+    run_experiment,
+)
+from collabsim.experiments.store import Experiment
 from collabsim.files import staged
 from collabsim.loading import (
     ScenarioError,
@@ -35,7 +42,6 @@ from collabsim.loading import (
     scenario_from_dict,
     validation_problems,
 )
-from collabsim.store import Experiment
 
 __all__ = ["ExperimentFile", "Range", "SweepResult", "load_experiment", "sweep"]
 

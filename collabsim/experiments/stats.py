@@ -90,3 +90,19 @@ def replications_needed(values: npt.ArrayLike, half_width: float, level: float =
             break
         n = new
     return n
+
+
+def welch(xa: pd.DataFrame, xb: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Welch's interval for the difference of means of two independent samples, per column."""
+    from scipy import stats as sps
+
+    rows = {}
+    for c in xa.columns:
+        a, b = xa[c].dropna(), xb[c].dropna()
+        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+        se = math.sqrt(va + vb)
+        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se else 1.0
+        half = float(sps.t.ppf(0.5 + level / 2, dof) * se) if se else 0.0
+        d = float(b.mean() - a.mean())
+        rows[c] = {"mean": d, "ci_low": d - half, "ci_high": d + half, "half_width": half}
+    return pd.DataFrame.from_dict(rows, orient="index")

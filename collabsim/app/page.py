@@ -24,9 +24,10 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 from solara.components.file_drop import FileInfo
 
-# solara treats a module-level name "Layout" as the app's layout: import views' module
-from collabsim import views
 from collabsim.api import run as run_scenario
+
+# solara treats a module-level name "Layout" as the app's layout: import views' module
+from collabsim.app import figures as views
 from collabsim.loading import ScenarioError, load_scenario, load_scenario_text
 from collabsim.model import CollaborationModel
 from collabsim.outputs import HEADLINE, fmt

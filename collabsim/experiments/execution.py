@@ -1,14 +1,14 @@
-"""Experiments: replications, paired comparisons and barrier attribution.
+"""Executing an experiment's runs: serially, on local processes or on Dask, into its store.
 
 Runs are described as data (:class:`RunSpec`), executed serially or on local
-processes, and streamed into a :class:`~collabsim.store.ResultsStore` as they
-finish. Replicate seeds come from one root seed (numpy ``SeedSequence``), so
-the same experiment gives the same numbers however it is executed.
+processes (or a Dask cluster), and streamed into a
+:class:`~collabsim.experiments.store.ResultsStore` as they finish.
+Replicate seeds come from one root seed (numpy ``SeedSequence``), so the same
+experiment gives the same numbers however it is executed.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing.context
 import os
 import signal
@@ -16,10 +16,9 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
-from itertools import combinations
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -27,24 +26,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collabsim.api import resolve_scenario
 from collabsim.api import run as run_one
 from collabsim.errors import InputError
+from collabsim.experiments.store import Experiment, ResultsStore, StoredRun
 from collabsim.limits import check_fits
 from collabsim.loading import scenario_hash
-from collabsim.scenario import BARRIER_NAMES, Scenario
-from collabsim.stats import describe
-from collabsim.store import Experiment, ResultsStore, StoredRun
+from collabsim.scenario import Scenario
 
 __all__ = [
-    "Attribution",
-    "Comparison",
+    "Arm",
+    "Progress",
     "RunSpec",
-    "attribute",
-    "compare",
+    "Stored",
+    "arm_table",
     "execute",
-    "replicate",
+    "flatten",
+    "outputs_of",
     "replicate_seeds",
+    "run_experiment",
 ]
 
 Progress = Callable[[int, int], None]
@@ -365,7 +364,8 @@ def run_experiment(
         return Stored(runs, _failed(runs), list(store.damaged))
 
 
-def _arm_table(runs: pd.DataFrame, arm: str) -> pd.DataFrame:
+def arm_table(runs: pd.DataFrame, arm: str) -> pd.DataFrame:
+    """The done runs of one arm, in replication order."""
     runs = runs[(runs["arm"] == arm) & (runs["status"] == "done")]
     return runs.sort_values("replication").reset_index(drop=True)
 
@@ -391,286 +391,3 @@ def outputs_of(table: pd.DataFrame) -> pd.DataFrame:
         and not pd.api.types.is_bool_dtype(table[c])
     ]
     return table[cols].astype(float)
-
-
-@dataclass
-class Replications:
-    """Replications of one scenario: per-run outputs and their statistics."""
-
-    runs: pd.DataFrame
-    stats: pd.DataFrame
-    failed: list[str] = field(default_factory=list)
-    damaged: list[str] = field(default_factory=list)
-
-    def needed(self, output: str, half_width: float, level: float = 0.95) -> int:
-        """Replications needed for a ``level`` interval of ``half_width`` on ``output``."""
-        from collabsim.stats import replications_needed
-
-        return replications_needed(self.runs[output].to_numpy(dtype=float), half_width, level)
-
-
-def replicate(
-    scenario: Scenario | str | Path,
-    reps: int,
-    *,
-    seed: int = 0,
-    out: str | Path,
-    overrides: Mapping[str, Any] | None = None,
-    keep_cases: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: Progress | None = None,
-    size_check: bool = True,
-    add: bool = False,
-) -> Replications:
-    """Run a scenario ``reps`` times and summarise with confidence intervals.
-
-    Args:
-        scenario: a scenario or its file.
-        reps: replications.
-        seed: the root seed.
-        out: the experiment folder (its ``results.sqlite`` is reused to resume).
-        overrides: dotted-path values.
-        keep_cases: also store each run's per-case table.
-        workers: processes (default: all cores).
-        scheduler: a Dask scheduler address, to run there instead.
-        progress: called after each run.
-        size_check: first refuse runs that would not fit in memory or take hours.
-        add: keep this experiment beside another one in the same store (apart).
-    """
-    params = resolve_scenario(scenario, overrides)
-    identity = Experiment("replicate", {"A": scenario_hash(params)}, seed, label=params.name)
-    stored = run_experiment(
-        out,
-        identity,
-        [("A", params, replicate_seeds(seed, reps))],
-        keep_cases=keep_cases,
-        add=add,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        size_check=size_check,
-    )
-    table = _arm_table(stored.runs, "A")
-    return Replications(table, describe(outputs_of(table)), stored.failed, stored.damaged)
-
-
-@dataclass
-class Comparison:
-    """A paired comparison of two scenarios (B minus A)."""
-
-    table: pd.DataFrame
-    runs_a: pd.DataFrame
-    runs_b: pd.DataFrame
-    failed: list[str] = field(default_factory=list)
-    damaged: list[str] = field(default_factory=list)
-
-
-def compare(
-    a: Scenario | str | Path,
-    b: Scenario | str | Path,
-    reps: int,
-    *,
-    seed: int = 0,
-    out: str | Path,
-    common_random_numbers: bool = True,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: Progress | None = None,
-    size_check: bool = True,
-    add: bool = False,
-) -> Comparison:
-    """Compare two scenarios over ``reps`` replications.
-
-    With common random numbers (the default) both arms use the same seeds, so
-    the same cases arrive at the same times in both; the difference B - A is
-    then estimated per replication (a paired comparison). Without, arm B uses
-    other seeds and the interval is Welch's, for two independent samples.
-
-    Args:
-        a: the first scenario (A) or its file.
-        b: the second scenario (B) or its file.
-        reps: replications.
-        seed: the root seed.
-        out: the experiment folder.
-        common_random_numbers: the same seeds in both arms (a paired comparison).
-        workers: processes (default: all cores).
-        scheduler: a Dask scheduler address, to run there instead.
-        progress: called after each run.
-        size_check: first refuse runs that would not fit in memory or take hours.
-        add: keep this experiment beside another one in the same store (apart).
-
-    Returns:
-        Per output: ``mean_a``, ``mean_b``, ``diff``, ``ci_low``, ``ci_high``,
-        ``half_width``.
-    """
-    pa, pb = resolve_scenario(a), resolve_scenario(b)
-    seeds_a = replicate_seeds(seed, reps)
-    seeds_b = seeds_a if common_random_numbers else replicate_seeds(seed + 1_000_003, reps)
-    name = "compare" if common_random_numbers else "compare-independent"
-    hashes = {"A": scenario_hash(pa), "B": scenario_hash(pb)}
-    stored = run_experiment(
-        out,
-        Experiment(name, hashes, seed, label=f"{pa.name} and {pb.name}"),
-        [("A", pa, seeds_a), ("B", pb, seeds_b)],
-        add=add,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        size_check=size_check,
-    )
-    ra, rb = _arm_table(stored.runs, "A"), _arm_table(stored.runs, "B")
-    xa, xb = outputs_of(ra), outputs_of(rb)
-    cols = [c for c in xa.columns if c in xb.columns]
-    if common_random_numbers:
-        paired = xb[cols].set_axis(rb["replication"]) - xa[cols].set_axis(ra["replication"])
-        diff = paired.dropna(how="all")
-        stats = describe(diff)
-    else:
-        stats = _welch(xa[cols], xb[cols])
-    table = pd.DataFrame(
-        {
-            "mean_a": xa[cols].mean(),
-            "mean_b": xb[cols].mean(),
-            "diff": stats["mean"],
-            "ci_low": stats["ci_low"],
-            "ci_high": stats["ci_high"],
-            "half_width": stats["half_width"],
-        }
-    )
-    table.index.name = "output"
-    return Comparison(table, ra, rb, stored.failed, stored.damaged)
-
-
-def _welch(xa: pd.DataFrame, xb: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    from scipy import stats as sps
-
-    rows = {}
-    for c in xa.columns:
-        a, b = xa[c].dropna(), xb[c].dropna()
-        va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-        se = math.sqrt(va + vb)
-        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se else 1.0
-        half = float(sps.t.ppf(0.5 + level / 2, dof) * se) if se else 0.0
-        d = float(b.mean() - a.mean())
-        rows[c] = {"mean": d, "ci_low": d - half, "ci_high": d + half, "half_width": half}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-@dataclass
-class Attribution:
-    """Shapley values of the barriers for some outputs.
-
-    Attributes:
-        table: per barrier and output: ``days`` (mean Shapley value) with its CI.
-        per_replication: the Shapley values of each replication.
-        totals: per output, v(all on) - v(all off) (mean over replications).
-        damaged: keys of stored records that failed their checksum (not used; run again).
-    """
-
-    table: pd.DataFrame
-    per_replication: pd.DataFrame
-    totals: pd.Series
-    damaged: list[str] = field(default_factory=list)
-
-
-def _mask_arm(mask: int) -> str:
-    return f"on{mask:03d}"
-
-
-def attribute(
-    scenario: Scenario | str | Path,
-    reps: int,
-    *,
-    seed: int = 0,
-    out: str | Path,
-    outputs: Iterable[str] = ("handling_days_median", "handling_days_p90"),
-    barriers: Sequence[str] = BARRIER_NAMES,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: Progress | None = None,
-    size_check: bool = True,
-    add: bool = False,
-) -> Attribution:
-    """How much of each output each barrier costs: Shapley values over on/off combinations.
-
-    Every combination of the chosen barriers on (as in the scenario) or off
-    (intensity 0) is run with the same seeds (common random numbers). Per
-    replication, barrier i gets
-    ``sum over S not containing i of |S|!(n-|S|-1)!/n! * (v(S + i) - v(S))``;
-    the values add up exactly to v(all on) - v(all off).
-
-    Args:
-        scenario: a scenario or its file.
-        reps: replications.
-        seed: the root seed.
-        out: the experiment folder.
-        outputs: summary outputs to attribute.
-        barriers: the barriers to attribute (the others stay as in the scenario).
-        workers: processes (default: all cores).
-        scheduler: a Dask scheduler address, to run there instead.
-        progress: called after each run.
-        size_check: first refuse runs that would not fit in memory or take hours.
-        add: keep this experiment beside another one in the same store (apart).
-    """
-    base = resolve_scenario(scenario)
-    n = len(barriers)
-    unknown = set(barriers) - set(BARRIER_NAMES)
-    if unknown:
-        raise ValueError(f"unknown barriers: {sorted(unknown)}")
-    seeds = replicate_seeds(seed, reps)
-    arms: list[Arm] = []
-    for mask in range(2**n):
-        off = {f"barriers.{b}.intensity": 0.0 for k, b in enumerate(barriers) if not mask >> k & 1}
-        arms.append((_mask_arm(mask), resolve_scenario(base, off), seeds))
-    stored = run_experiment(
-        out,
-        Experiment("attribute", {a: scenario_hash(p) for a, p, _ in arms}, seed, label=base.name),
-        arms,
-        keep_timeseries=False,
-        add=add,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        size_check=size_check,
-    )
-    runs = stored.runs
-    failed = runs[runs["status"] == "failed"]
-    if len(failed):
-        raise RuntimeError(f"{len(failed)} runs failed, e.g. {failed['error'].iloc[0]}")
-    outputs = list(outputs)
-    value = {
-        (arm, rep): row
-        for arm, rep, row in zip(
-            runs["arm"], runs["replication"], runs[outputs].to_dict("records"), strict=True
-        )
-    }
-    weight = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
-    rows = []
-    for rep in range(reps):
-        for k, name in enumerate(barriers):
-            phi = dict.fromkeys(outputs, 0.0)
-            others = [j for j in range(n) if j != k]
-            for size in range(n):
-                for subset in combinations(others, size):
-                    m = sum(1 << j for j in subset)
-                    with_i = value[(_mask_arm(m | 1 << k), rep)]
-                    without = value[(_mask_arm(m), rep)]
-                    for o in outputs:
-                        phi[o] += weight[size] * (with_i[o] - without[o])
-            rows.append({"replication": rep, "barrier": name, **phi})
-    per_rep = pd.DataFrame(rows)
-    stats = []
-    for key, grp in per_rep.groupby("barrier", sort=False):
-        d = describe(grp[outputs])
-        for o in outputs:
-            stats.append({"barrier": str(key), "output": o, **d.loc[o].to_dict()})
-    table = pd.DataFrame(stats).rename(columns={"mean": "days"})
-    full, empty = _mask_arm(2**n - 1), _mask_arm(0)
-    totals = pd.Series(
-        {
-            o: float(np.mean([value[(full, r)][o] - value[(empty, r)][o] for r in range(reps)]))
-            for o in outputs
-        }
-    )
-    return Attribution(table, per_rep, totals, stored.damaged)
