@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from collabsim.cases import Trail
 from collabsim.limits import check_fits
 from collabsim.loading import apply_overrides, load_scenario, scenario_from_dict
 from collabsim.metrics import agency_table, case_table, summarize
@@ -62,8 +63,12 @@ def resolve_scenario(
     return scenario_from_dict(apply_overrides(data, overrides), scenario.name)
 
 
-def simulate(scenario: Scenario, seed: int = 0, *, size_check: bool = True) -> CollaborationModel:
+def simulate(
+    scenario: Scenario, seed: int = 0, *, size_check: bool = True, trail: Trail = "full"
+) -> CollaborationModel:
     """Build the model and run it for the scenario's ``run.days``.
+
+    ``trail="lean"`` keeps only each case's event counts (faster; the same outputs).
 
     Raises:
         RunTooLarge: if the run would not fit in memory or take hours
@@ -71,7 +76,7 @@ def simulate(scenario: Scenario, seed: int = 0, *, size_check: bool = True) -> C
     """
     if size_check:
         check_fits(scenario, scenario.name)
-    model = CollaborationModel(scenario, seed=seed)
+    model = CollaborationModel(scenario, seed=seed, trail=trail)
     model.run_days(scenario.run.days)
     return model
 
@@ -83,6 +88,7 @@ def run(
     days: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     size_check: bool = True,
+    trail: Trail = "full",
 ) -> RunResult:
     """Run one simulation.
 
@@ -92,6 +98,8 @@ def run(
         days: run length, replacing the scenario's ``run.days``.
         overrides: dotted-path values, e.g. ``{"agencies.hub.staff": 20}``.
         size_check: refuse a run that would not fit in memory or take hours.
+        trail: ``full`` keeps every case's events, ``lean`` only their counts
+            (faster); the summary and the tables are the same.
 
     Returns:
         The summary and the case, daily and agency tables.
@@ -106,7 +114,8 @@ def run(
     params = resolve_scenario(scenario, extra)
     if size_check:
         check_fits(params, scenario.name if isinstance(scenario, Scenario) else str(scenario))
-    model = simulate(params, seed, size_check=False)
+    model = simulate(params, seed, size_check=False, trail=trail)
     cases = case_table(model)
-    timeseries = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    return RunResult(params, seed, summarize(model, cases), cases, timeseries, agency_table(model))
+    timeseries, agencies = model.timeseries(), agency_table(model)
+    summary = summarize(model, cases, timeseries, agencies)
+    return RunResult(params, seed, summary, cases, timeseries, agencies)

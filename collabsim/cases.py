@@ -1,22 +1,41 @@
-"""Cases: plain data with a referral trail, and the synthetic case generator.
+"""Cases: plain data with counters and (optionally) a trail, and the synthetic case generator.
 
 Cases are not agents: they are many and passive, moved by agencies. Every
 case is synthetic; nothing here describes a real child.
+
+A case always keeps a count of each kind of event (what the outputs need).
+With the *full* trail it also keeps every event with its time and agency
+(what the case tracer and the app show); the *lean* trail keeps only the
+counts, for experiments. Both give identical summaries.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from enum import IntEnum
+from itertools import accumulate
 from statistics import NormalDist
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from collabsim.scenario import Distribution, Scenario
+from collabsim.streams import Purpose, uniform
 
-__all__ = ["Case", "CaseEvent", "CaseGenerator", "draw_duration"]
+__all__ = ["Case", "CaseEvent", "CaseGenerator", "EventKind", "Trail", "draw_duration", "sample"]
+
+Trail = Literal["full", "lean"]
+"""How much of a case's history is kept: every event, or the counts only."""
 
 _NORMAL = NormalDist()
+
+
+def sample(dist: Distribution, case: Case, purpose: Purpose, occurrence: int = 0) -> float:
+    """A duration for one decision of a case: drawn from its stream only when it can vary."""
+    if dist.dist == "fixed" or dist.mean == 0.0:
+        return dist.mean
+    return draw_duration(dist, case.draw(purpose, occurrence))
 
 
 def draw_duration(dist: Distribution, u: float) -> float:
@@ -39,32 +58,81 @@ def draw_duration(dist: Distribution, u: float) -> float:
     return math.exp(mu + math.sqrt(sigma2) * z)
 
 
+class EventKind(IntEnum):
+    """What happened to a case. ``label`` is the name used in tables and the trace."""
+
+    REPORTED = 0
+    REFERRED = 1
+    REFERRAL_LATE = 2
+    REFERRAL_MISROUTED = 3
+    REFERRAL_LOST = 4
+    HELD = 5
+    REFUSED = 6
+    REINTAKE = 7
+    DUPLICATED_ASSESSMENT = 8
+    QUEUED = 9
+    STARTED = 10
+    REWORK = 11
+    COMPLETED = 12
+    UNREPORTED = 13
+    UNRECORDED = 14
+    AWAITING_FOLLOW_UP = 15
+    BYPASS = 16
+    CLOSED = 17
+
+    @property
+    def label(self) -> str:
+        """The kind's name in tables and the trace, e.g. ``referral_lost``."""
+        return self.name.lower()
+
+
+N_KINDS = len(EventKind)
+
+
 class CaseEvent(NamedTuple):
-    """One entry in a case's referral trail."""
+    """One entry in a case's trail.
+
+    Attributes:
+        time: when, in days.
+        kind: what happened.
+        agency: the agency it happened at (its index), if any.
+        service: the service concerned, if any.
+        days: a duration the event carries (staff time added, a delay, a
+            service's drawn duration), if any.
+        other: the other agency involved (the referrer, the agency passed
+            over), if any.
+    """
 
     time: float
-    kind: str
+    kind: EventKind
     agency: int | None
-    detail: str = ""
+    service: str = ""
     days: float = 0.0
+    other: int | None = None
 
 
 @dataclass(slots=True, eq=False)
 class Case:
-    """A synthetic case of violence against a child and its trail through the system.
+    """A synthetic case of violence against a child and its path through the system.
 
     Attributes:
         id: sequence number.
         city: the city of the report.
         case_type: the violence type.
-        risk: the risk level (``high`` is served first in queues).
+        risk: the risk level.
         channel: the entry channel.
         reported_at: report time in days.
         plan: the services the case needs, in order.
-        rng: the case's own random stream (common random numbers across scenarios).
-        service_days: staff time of the case's finished service attempts (a
-            redone service counts each time; re-intake and duplicated
-            assessment time included).
+        key: the case's 64-bit random key (see :mod:`collabsim.streams`).
+        priority: its place in queues (0 first).
+        measured: reported after the warm-up (counts in the statistics).
+        counts: how many events of each :class:`EventKind` it has had.
+        log: every event, with the full trail; ``None`` with the lean one.
+        attempt: attempts at the current step so far (reworks add one).
+        sends: referrals of the current step sent so far.
+        service_days: staff time of its finished service attempts (a redone
+            service counts each time; re-intake and duplicated assessment
+            time included).
     """
 
     id: int
@@ -74,8 +142,14 @@ class Case:
     channel: str
     reported_at: float
     plan: list[str]
-    rng: random.Random
+    key: int
+    priority: int = 1
+    measured: bool = True
+    counts: list[int] = field(default_factory=lambda: [0] * N_KINDS)
+    log: list[CaseEvent] | None = None
     step: int = -1
+    attempt: int = 0
+    sends: int = 0
     holder: int | None = None
     manager: int | None = None
     manager_since: float = 0.0
@@ -93,79 +167,118 @@ class Case:
     first_manager_service_at: float | None = None
     closed_at: float | None = None
     last_progress: float = 0.0
-    log: list[CaseEvent] = field(default_factory=list)
 
     def note(
-        self, time: float, kind: str, agency: int | None = None, detail: str = "", days: float = 0.0
+        self,
+        time: float,
+        kind: EventKind,
+        agency: int | None = None,
+        service: str = "",
+        days: float = 0.0,
+        other: int | None = None,
     ) -> None:
-        """Append an event to the trail (``days``: staff time it adds, where it adds some)."""
-        self.log.append(CaseEvent(time, kind, agency, detail, days))
+        """Count an event and, with the full trail, keep it."""
+        self.counts[kind] += 1
+        if self.log is not None:
+            self.log.append(CaseEvent(time, kind, agency, service, days, other))
+
+    def draw(self, purpose: Purpose, occurrence: int = 0) -> float:
+        """The uniform number for one decision at the current step (:mod:`collabsim.streams`)."""
+        return uniform(self.key, purpose, self.step, occurrence)
 
 
-def _pick(shares: dict[str, float], u: float) -> str:
-    acc = 0.0
-    last = ""
-    for key, share in shares.items():
-        acc += share
-        last = key
-        if u < acc:
-            return key
-    return last
+class _Shares:
+    """Named shares, to pick one with a uniform number (the last when rounding leaves a gap)."""
+
+    __slots__ = ("cumulative", "names", "total")
+
+    def __init__(self, shares: dict[str, float]) -> None:
+        self.names = list(shares)
+        self.cumulative = list(accumulate(shares.values()))
+        self.total = self.cumulative[-1] if self.cumulative else 0.0
+
+    def pick(self, u: float) -> str:
+        return self.names[min(bisect_right(self.cumulative, u), len(self.names) - 1)]
 
 
 class CaseGenerator:
     """Draws arrivals (a Poisson process per city) and each case's plan.
 
-    The generator owns its random stream, so two scenarios run with the same
-    seed see the same cases at the same times (common random numbers) as long
-    as their arrival parameters agree.
+    The generator owns the arrival stream (times, type, risk, channel and each
+    case's key), so two scenarios run with the same seed see the same cases at
+    the same times (common random numbers) as long as their arrival
+    parameters agree. A case's plan comes from its own key.
     """
 
-    def __init__(self, scenario: Scenario, rng: random.Random) -> None:
+    def __init__(self, scenario: Scenario, rng: random.Random, trail: Trail = "full") -> None:
         """Set up the generator.
 
         Args:
             scenario: the scenario.
             rng: the arrival stream.
+            trail: ``full`` or ``lean`` (see the module's docstring).
         """
         self.scenario = scenario
         self.rng = rng
+        self.trail = trail
         self.count = 0
-        self._rates = {c: r / 365.0 for c, r in scenario.arrivals.cases_per_year.items()}
+        a = scenario.arrivals
+        self._rates = {c: r / 365.0 for c, r in a.cases_per_year.items()}
+        self._types = _Shares(a.case_types)
+        self._risks = _Shares(a.risk)
+        self._channels = _Shares({k: v.share for k, v in a.entry_channels.items()})
+        self._first = set(a.priority)
+        p = scenario.pathway
+        self._entry = _Shares(p.entry)
+        self._routing = {k: _Shares(row) for k, row in p.routing.items() if row}
 
     def next_gap(self, city: str) -> float:
         """Days until the next report from ``city`` (``inf`` for a zero rate)."""
         rate = self._rates[city]
         return self.rng.expovariate(rate) if rate > 0 else math.inf
 
-    def new_case(self, city: str, now: float) -> Case:
+    def new_case(self, city: str, now: float, warmup: float) -> Case:
         """Draw a new case reported now in ``city``."""
         a = self.scenario.arrivals
         r = self.rng
-        case_type = _pick(a.case_types, r.random())
-        risk = _pick(a.risk, r.random())
-        channel = _pick({k: v.share for k, v in a.entry_channels.items()}, r.random())
-        case_rng = random.Random(r.getrandbits(64))
-        plan = self._plan(case_type, risk, case_rng)
+        case_type = self._types.pick(r.random())
+        risk = self._risks.pick(r.random())
+        channel = self._channels.pick(r.random())
+        key = r.getrandbits(64)
+        plan = self._plan(case_type, risk, key)
         entry = a.entry_channels[channel].service
         if entry is not None:
             plan.insert(0, entry)
         self.count += 1
-        case = Case(self.count, city, case_type, risk, channel, now, plan, case_rng)
-        case.last_progress = now
-        case.note(now, "reported", None, f"{case_type}, {risk} risk, via {channel}")
+        case = Case(
+            self.count,
+            city,
+            case_type,
+            risk,
+            channel,
+            now,
+            plan,
+            key,
+            priority=0 if risk in self._first else 1,
+            measured=now >= warmup,
+            log=[] if self.trail == "full" else None,
+            last_progress=now,
+        )
+        case.note(now, EventKind.REPORTED)
         return case
 
-    def _plan(self, case_type: str, risk: str, rng: random.Random) -> list[str]:
+    def _plan(self, case_type: str, risk: str, key: int) -> list[str]:
         p = self.scenario.pathway
+        n = 0
         if p.kind == "routing":
-            steps = [_pick(p.entry, rng.random())]
+            steps = [self._entry.pick(uniform(key, Purpose.PLAN, 0, 0))]
             while len(steps) < p.max_steps:
-                row = p.routing.get(steps[-1], {})
-                u = rng.random()
-                if u >= sum(row.values()):
+                row = self._routing.get(steps[-1])
+                n += 1
+                x = uniform(key, Purpose.PLAN, 0, n)
+                if row is None or x >= row.total:
                     break
-                steps.append(_pick(row, u))
+                steps.append(row.pick(x))
             return steps
         mult = p.risk_multiplier.get(risk, {})
         plan = list(p.entry_steps)
@@ -174,9 +287,10 @@ class CaseGenerator:
             item = needs.get(svc)
             if item is None:
                 continue
-            u = rng.random()
-            extra = _poisson(item.sessions - 1.0, rng.random())
-            if u < min(1.0, item.p * mult.get(svc, 1.0)):
+            need = uniform(key, Purpose.PLAN, 0, n)
+            extra = _poisson(item.sessions - 1.0, uniform(key, Purpose.PLAN, 0, n + 1))
+            n += 2
+            if need < min(1.0, item.p * mult.get(svc, 1.0)):
                 plan.extend([svc] * (1 + extra))
         plan.extend(p.closing_steps)
         return plan

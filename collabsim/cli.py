@@ -467,21 +467,31 @@ def calibrate(
     reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 2,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the sample and the replications.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Folder for the results.")] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
 ) -> None:
     """Fit the scenario to the Jakarta targets (Latin hypercube search); report each target."""
     import os
 
     from collabsim.experiments.calibration import apply_factors, changed_values, overrides_toml
     from collabsim.experiments.calibration import calibrate as run_calibration
-    from collabsim.loading import ScenarioError, load_raw
+    from collabsim.loading import load_raw
 
     _load(scenario)
     folder = out or Path("out") / f"{scenario.stem}-calibration"
-    try:
-        with _Bar(f"{samples + 1} points x {reps} replications") as bar:
-            result = run_calibration(scenario, samples=samples, reps=reps, seed=seed, progress=bar)
-    except ScenarioError as exc:
-        _fail(exc)
+    with _Bar(f"{samples + 1} points x {reps} replications") as bar:
+        result = run_calibration(
+            scenario,
+            samples=samples,
+            reps=reps,
+            seed=seed,
+            out=folder,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
+            size_check=not no_size_check,
+        )
     _show(
         f"Fit to the Jakarta targets (best of {samples + 1} points)",
         ("target", "observed", "simulated", "tolerance", "within"),

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 
 from collabsim.loading import ScenarioError
+from collabsim.network import count_edges
 from collabsim.scenario import Scenario
 
 __all__ = ["Footprint", "RunTooLarge", "available_memory", "check_fits", "footprint"]
@@ -45,7 +46,7 @@ class Footprint:
 
     Attributes:
         agencies: agencies in the model.
-        edges: referral-network edges (an upper bound).
+        edges: referral-network edges.
         cases: expected reports over the whole run.
         memory_bytes: peak memory of one run.
         seconds: wall time of one run on one core.
@@ -68,7 +69,7 @@ def footprint(scenario: Scenario) -> Footprint:
     """Estimate the memory and time one run of ``scenario`` needs."""
     counts = {k: sum(t.per_city.values()) for k, t in scenario.agencies.items()}
     agencies = sum(counts.values())
-    edges = sum(counts.get(link.source, 0) * counts.get(link.target, 0) for link in scenario.links)
+    edges = count_edges(scenario)
     days = scenario.run.days
     cases = sum(scenario.arrivals.cases_per_year.values()) * days / 365.0
     memory = (

@@ -6,31 +6,18 @@ every name in the summary.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from collabsim.cases import Case
+from collabsim.barriers import BARRIER_EVENT_KINDS
+from collabsim.cases import Case, EventKind
 from collabsim.model import CollaborationModel
 from collabsim.scenario import BARRIER_NAMES, Run
 
-__all__ = ["BARRIER_EVENT_KINDS", "agency_table", "case_table", "summarize", "working_days"]
-
-BARRIER_EVENT_KINDS: dict[str, tuple[str, ...]] = {
-    "miscommunication": ("referral_late", "referral_misrouted", "referral_lost"),
-    "task_duplication": ("duplicated_assessment",),
-    "missing_reports": ("unreported", "unrecorded"),
-    "sectoral_ego": ("held", "refused"),
-    "sop": ("reintake",),
-    "facility_distrust": ("bypass",),
-    "resources": ("rework",),
-}
-"""Which case-trail events each barrier leaves."""
-
-assert set(BARRIER_EVENT_KINDS) == set(BARRIER_NAMES)
+__all__ = ["agency_table", "case_table", "summarize", "working_days"]
 
 
 def working_days(t0: float, t1: float) -> float:
@@ -57,14 +44,15 @@ def case_table(model: CollaborationModel) -> pd.DataFrame:
     run = model.params.run
     rows = [_case_row(c, model.now, run) for c in model.cases]
     if not rows:
-        blank = Case(0, "", "", "", "", 0.0, [], random.Random(0))
+        blank = Case(0, "", "", "", "", 0.0, [], 0)
         return pd.DataFrame([_case_row(blank, model.now, run)]).iloc[:0]
     return pd.DataFrame(rows)
 
 
 def _case_row(c: Case, now: float, run: Run) -> dict[str, Any]:
     """One case's row of :func:`case_table`, at time ``now``."""
-    kinds = Counter(e.kind for e in c.log)
+    kinds = c.counts
+    k = EventKind
     handling = c.closed_at - c.reported_at if c.closed_at is not None else np.nan
     first = c.first_care_at - c.reported_at if c.first_care_at is not None else np.nan
     manager = (
@@ -81,26 +69,26 @@ def _case_row(c: Case, now: float, run: Run) -> dict[str, Any]:
         "reported_day": c.reported_at,
         "closed_day": c.closed_at if c.closed_at is not None else np.nan,
         "status": _status(c, now, run.stall_days),
-        "measured": c.reported_at >= run.warmup_days,
+        "measured": c.measured,
         "handling_days": handling,
         "first_service_days": first,
         "follow_up_working_days": manager,
         "steps_planned": len(c.plan),
-        "steps_done": kinds["completed"],
+        "steps_done": kinds[k.COMPLETED],
         "plan": " ".join(c.plan),
-        "referrals": kinds["referred"],
+        "referrals": kinds[k.REFERRED],
         "interviews": c.interviews,
         "service_days": c.service_days,
         "duplicated_staff_hours": c.duplicated_days * run.hours_per_staff_day,
         "registered": c.registered,
         "recorded": c.recorded,
         **{f"events_{k}": sum(kinds[x] for x in v) for k, v in BARRIER_EVENT_KINDS.items()},
-        "referrals_lost": kinds["referral_lost"],
-        "referrals_misrouted": kinds["referral_misrouted"],
-        "referrals_late": kinds["referral_late"],
-        "referrals_held": kinds["held"],
-        "referrals_refused": kinds["refused"],
-        "follow_up_waits": kinds["awaiting_follow_up"],
+        "referrals_lost": kinds[k.REFERRAL_LOST],
+        "referrals_misrouted": kinds[k.REFERRAL_MISROUTED],
+        "referrals_late": kinds[k.REFERRAL_LATE],
+        "referrals_held": kinds[k.HELD],
+        "referrals_refused": kinds[k.REFUSED],
+        "follow_up_waits": kinds[k.AWAITING_FOLLOW_UP],
     }
 
 
@@ -108,8 +96,7 @@ def agency_table(model: CollaborationModel) -> pd.DataFrame:
     """One row per agency: staff on duty, services done, utilisation in the measured window."""
     run = model.params.run
     window = max(1e-9, min(model.now, run.days) - run.warmup_days)
-    for a in model.agencies:
-        a.tally(model.now)
+    areas = [a.queue_integrals(model.now) for a in model.agencies]
     return pd.DataFrame(
         [
             {
@@ -120,11 +107,11 @@ def agency_table(model: CollaborationModel) -> pd.DataFrame:
                 "staff": a.staff,
                 "served": a.served,
                 "utilisation": a.busy_days / (a.staff * window),
-                "mean_queue": a.queue_area / window,
-                "mean_in_system": a.system_area / window,
+                "mean_queue": waiting / window,
+                "mean_in_system": present / window,
                 "queue_end": len(a.queue),
             }
-            for a in model.agencies
+            for a, (waiting, present) in zip(model.agencies, areas, strict=True)
         ]
     )
 
@@ -134,12 +121,19 @@ def _q(values: pd.Series, q: float) -> float:
     return float(np.quantile(v, q)) if len(v) else float("nan")
 
 
-def summarize(model: CollaborationModel, cases: pd.DataFrame | None = None) -> dict[str, Any]:
+def summarize(
+    model: CollaborationModel,
+    cases: pd.DataFrame | None = None,
+    timeseries: pd.DataFrame | None = None,
+    agencies: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """The run's summary: every output under its documented name (``docs/outputs.md``).
 
     Args:
         model: a model that has been run.
         cases: its case table, if already built.
+        timeseries: its daily series, if already built.
+        agencies: its agency table, if already built.
 
     Returns:
         A JSON-serialisable dictionary.
@@ -150,9 +144,9 @@ def summarize(model: CollaborationModel, cases: pd.DataFrame | None = None) -> d
     n = len(m)
     status = Counter(m["status"]) if n else Counter()
     closed = m[m["status"] == "closed"] if n else m
-    ts = model.datacollector.get_model_vars_dataframe()
+    ts = model.timeseries() if timeseries is None else timeseries
     ts_m = ts[ts["day"] > run.warmup_days] if len(ts) else ts
-    agencies = agency_table(model)
+    agencies = agency_table(model) if agencies is None else agencies
 
     def by(column: str) -> dict[str, dict[str, float | int]]:
         out: dict[str, dict[str, float | int]] = {}
@@ -206,7 +200,7 @@ def summarize(model: CollaborationModel, cases: pd.DataFrame | None = None) -> d
         "backlog_mean": mean(ts_m["backlog"]) if len(ts_m) else float("nan"),
         "backlog_end": int(ts["backlog"].iloc[-1]) if len(ts) else 0,
         "barrier_events": {k: int(m[f"events_{k}"].sum()) if n else 0 for k in BARRIER_NAMES},
-        "vacant_posts": int(model.barriers.events["resources_vacant_posts"]),
+        "vacant_posts": model.barriers.resources.vacant_posts,
         "utilisation_by_kind": {
             str(k): float(v) for k, v in agencies.groupby("kind")["utilisation"].mean().items()
         },
@@ -220,4 +214,23 @@ def summarize(model: CollaborationModel, cases: pd.DataFrame | None = None) -> d
         "engagement_end": model.engagement,
         "motivation_end": model.motivation,
         "capacity_end": model.capacity,
+        "cases_by_city": {c: int((m["city"] == c).sum()) if n else 0 for c in model.params.cities},
+        "case_type_shares": {
+            t: float((m["case_type"] == t).mean()) if n else float("nan")
+            for t in model.params.arrivals.case_types
+        },
+        "services_planned": _planned(m, list(model.params.services)),
+    }
+
+
+def _planned(measured: pd.DataFrame, services: list[str]) -> dict[str, dict[str, float]]:
+    """Per service: the share of cases whose plan has it, and its mean number per case."""
+    plans = [p.split() for p in measured["plan"]] if len(measured) else []
+    n = max(1, len(plans))
+    return {
+        svc: {
+            "share": sum(svc in p for p in plans) / n,
+            "per_case": sum(p.count(svc) for p in plans) / n,
+        }
+        for svc in services
     }

@@ -8,7 +8,36 @@ import networkx as nx
 
 from collabsim.scenario import PROVINCE, Scenario
 
-__all__ = ["AgencySpec", "agency_specs", "referral_network"]
+__all__ = ["AgencySpec", "Geography", "agency_specs", "count_edges", "referral_network"]
+
+
+class Geography:
+    """Where agencies are and whom they serve: cities, regions of cities, the province.
+
+    An agency is placed in a city, a region (a group of cities, e.g. a
+    province of a national network) or ``province`` (it serves every city).
+
+    Args:
+        scenario: the scenario (its cities and ``regions``).
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        """Index the scenario's places."""
+        self.regions = {r: set(cities) for r, cities in scenario.regions.items()}
+        self._region_of = {c: r for r, cities in scenario.regions.items() for c in cities}
+
+    def local(self, city: str) -> frozenset[str]:
+        """The places whose agencies serve ``city``: itself, its region, the province."""
+        region = self._region_of.get(city)
+        return frozenset((city, PROVINCE) if region is None else (city, region, PROVINCE))
+
+    def near(self, place: str) -> frozenset[str]:
+        """The places an agency at ``place`` reaches without a link (and on a same-city link)."""
+        if place == PROVINCE:
+            return frozenset({PROVINCE})
+        if place in self.regions:
+            return frozenset({place, PROVINCE, *self.regions[place]})
+        return self.local(place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +68,8 @@ def referral_network(scenario: Scenario, specs: list[AgencySpec]) -> nx.DiGraph:
 
     Nodes are agency indices (attributes ``name``, ``kind``, ``city``). An
     edge i -> j exists where a scenario link joins their kinds and, for a
-    ``same_city`` link, where they share a city or one serves the province.
+    ``same_city`` link, where j is near i (:meth:`Geography.near`: the same
+    city, its region, the province; or, from a region, the region's cities).
     Edge attributes: ``channel``, ``latency_days``, ``miscommunication``,
     ``sop``. With a shared case information system every edge uses the
     shared channel.
@@ -54,25 +84,40 @@ def referral_network(scenario: Scenario, specs: list[AgencySpec]) -> nx.DiGraph:
     g = nx.DiGraph()
     for i, s in enumerate(specs):
         g.add_node(i, name=s.name, kind=s.kind, city=s.city)
-    by_kind: dict[str, list[int]] = {}
+    by_kind: dict[str, dict[str, list[int]]] = {}  # kind -> place -> agencies
     for i, s in enumerate(specs):
-        by_kind.setdefault(s.kind, []).append(i)
+        by_kind.setdefault(s.kind, {}).setdefault(s.city, []).append(i)
+    geography = Geography(scenario)
     for link in scenario.links:
         name = scenario.shared_channel if scenario.shared_case_system else link.channel
         ch = scenario.channels[name]
-        for i in by_kind.get(link.source, []):
-            for j in by_kind.get(link.target, []):
-                if i == j:
-                    continue
-                ci, cj = specs[i].city, specs[j].city
-                if link.same_city and PROVINCE not in (ci, cj) and ci != cj:
-                    continue
-                g.add_edge(
-                    i,
-                    j,
-                    channel=name,
-                    latency_days=ch.latency_days,
-                    miscommunication=ch.miscommunication,
-                    sop=link.sop,
-                )
+        targets = by_kind.get(link.target, {})
+        everyone = [j for members in targets.values() for j in members]
+        attrs = {"channel": name, "latency_days": ch.latency_days,
+                 "miscommunication": ch.miscommunication, "sop": link.sop}  # fmt: skip
+        for place, sources in by_kind.get(link.source, {}).items():
+            if link.same_city and place != PROVINCE:
+                reach = [j for p in geography.near(place) for j in targets.get(p, [])]
+            else:
+                reach = everyone
+            g.add_edges_from((i, j, attrs) for i in sources for j in reach if i != j)
     return g
+
+
+def count_edges(scenario: Scenario) -> int:
+    """How many edges :func:`referral_network` will make, counted without building it."""
+    counts: dict[str, dict[str, int]] = {}
+    for kind, tpl in scenario.agencies.items():
+        counts[kind] = {place: n for place, n in tpl.per_city.items() if n}
+    geography = Geography(scenario)
+    total = 0
+    for link in scenario.links:
+        targets = counts.get(link.target, {})
+        everyone = sum(targets.values())
+        for place, n in counts.get(link.source, {}).items():
+            if link.same_city and place != PROVINCE:
+                reach = sum(targets.get(p, 0) for p in geography.near(place))
+            else:
+                reach = everyone
+            total += n * reach - (n if link.source == link.target else 0)  # no self-loops
+    return total

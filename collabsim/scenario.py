@@ -136,6 +136,7 @@ class Arrivals(_Strict):
     cases_per_year: dict[str, Annotated[float, Field(ge=0.0, le=MAX_CASES_PER_YEAR)]]
     case_types: dict[str, Probability]
     risk: dict[str, Probability] = {"medium": 1.0}
+    priority: list[str] = []
     entry_channels: dict[str, EntryChannel] = {"direct": EntryChannel(share=1.0)}
 
 
@@ -174,6 +175,10 @@ class Miscommunication(_Strict):
     misrouted_share: Probability = 0.3
     late_days: Days = 3.0
     misroute_days: Days = 2.0
+    misroute_latency_factor: Factor = 3.0
+    late_penalty: Probability = 0.3
+    misrouted_penalty: Probability = 0.4
+    lost_penalty: Probability = 0.5
 
 
 class TaskDuplication(_Strict):
@@ -196,6 +201,7 @@ class SectoralEgo(_Strict):
     refuse_share: Probability = 0.3
     hold_days: Days = 5.0
     refusal_notice_days: Days = 3.0
+    hold_penalty: Probability = 0.8
 
 
 class SopFragmentation(_Strict):
@@ -203,6 +209,7 @@ class SopFragmentation(_Strict):
 
     intensity: Intensity = 1.0
     service: str = "intake"
+    formal_link_factor: Probability = 0.5
 
 
 class FacilityDistrust(_Strict):
@@ -217,6 +224,7 @@ class Resources(_Strict):
 
     intensity: Intensity = 1.0
     vacancy_rate: float = Field(default=0.0, ge=0.0, lt=1.0)
+    rework_penalty: Probability = 0.3
 
 
 class Barriers(_Strict):
@@ -251,6 +259,8 @@ class Dynamics(_Strict):
     initial_commitment: Probability = 0.6
     commitment_rate: Rate = 0.05
     hub_leadership: Probability = 0.6
+    outcome_smoothing: Rate = 0.05
+    conference_norm_days: PositiveDays = 30.0
 
 
 class Choice(_Strict):
@@ -261,6 +271,7 @@ class Choice(_Strict):
     readiness: Factor = 0.5
     load: Factor = 0.5
     same_city: Factor = 1.0
+    noise: Factor = 0.05
 
 
 class Run(_Strict):
@@ -283,6 +294,7 @@ class Scenario(_Strict):
     arrivals: Arrivals
     services: dict[str, Service]
     agencies: dict[str, AgencyTemplate]
+    regions: dict[str, list[str]] = {}
     channels: dict[str, Channel] = {"direct": Channel(latency_days=0.0, miscommunication=0.0)}
     default_channel: str = "direct"
     links: list[Link] = []
@@ -317,7 +329,17 @@ def _cross_field_errors(s: Scenario) -> list[str]:
     errs: list[str] = []
     services = set(s.services)
     kinds = set(s.agencies)
-    cities = set(s.cities) | {PROVINCE}
+    cities = set(s.cities) | set(s.regions) | {PROVINCE}
+    member: dict[str, str] = {}
+    for region, members in s.regions.items():
+        if region in s.cities or region == PROVINCE:
+            errs.append(f"regions.{region}: a region cannot be named like a city or {PROVINCE!r}")
+        for city in members:
+            if city not in s.cities:
+                errs.append(f"regions.{region}: unknown city {city!r}")
+            elif city in member:
+                errs.append(f"regions.{region}: {city!r} is already in region {member[city]!r}")
+            member[city] = region
     offered: set[str] = set()
     if s.run.warmup_days >= s.run.days:
         errs.append(
@@ -332,8 +354,8 @@ def _cross_field_errors(s: Scenario) -> list[str]:
         for city in tpl.per_city:
             if city not in cities:
                 errs.append(
-                    f"agencies.{kind}.per_city: unknown city {city!r} "
-                    f"(expected one of {sorted(cities)})"
+                    f"agencies.{kind}.per_city: unknown city or region {city!r} "
+                    f"(expected one of {sorted(cities)[:12]}{', ...' if len(cities) > 12 else ''})"
                 )
     for i, link in enumerate(s.links):
         for end, kind in (("from", link.source), ("to", link.target)):
@@ -346,6 +368,9 @@ def _cross_field_errors(s: Scenario) -> list[str]:
     if s.shared_case_system and s.shared_channel not in s.channels:
         errs.append(f"shared_channel: unknown channel {s.shared_channel!r}")
     a = s.arrivals
+    for level in a.priority:
+        if level not in a.risk:
+            errs.append(f"arrivals.priority: unknown risk level {level!r}")
     for name, shares in (
         ("arrivals.case_types", a.case_types),
         ("arrivals.risk", a.risk),

@@ -1,29 +1,32 @@
-"""A case's referral trail as a timeline, and where its days were lost."""
+"""A case's trail as a timeline, and where its days were lost."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from collabsim.cases import Case
+from collabsim.cases import Case, CaseEvent, EventKind
 
-__all__ = ["LOSSES", "days_lost", "timeline"]
+__all__ = ["LOSSES", "days_lost", "describe", "timeline"]
 
+K = EventKind
 _PHASE = {
-    "reported": "entry",
-    "referred": "referral in transit",
-    "referral_late": "miscommunication",
-    "referral_misrouted": "miscommunication",
-    "referral_lost": "miscommunication",
-    "held": "sectoral ego",
-    "refused": "sectoral ego",
-    "queued": "waiting for staff",
-    "started": "in service",
-    "rework": "rework",
-    "completed": "between services",
-    "unreported": "between services",
-    "awaiting_follow_up": "unreported completion",
+    K.REPORTED: "entry",
+    K.REFERRED: "referral in transit",
+    K.REFERRAL_LATE: "miscommunication",
+    K.REFERRAL_MISROUTED: "miscommunication",
+    K.REFERRAL_LOST: "miscommunication",
+    K.HELD: "sectoral ego",
+    K.REFUSED: "sectoral ego",
+    K.QUEUED: "waiting for staff",
+    K.STARTED: "in service",
+    K.REWORK: "rework",
+    K.COMPLETED: "between services",
+    K.UNREPORTED: "between services",
+    K.AWAITING_FOLLOW_UP: "unreported completion",
 }
 """The phase a case is in after each kind of trail event."""
+
+_EXTRA = {K.REINTAKE: "fresh intake (SOP)", K.DUPLICATED_ASSESSMENT: "duplicated assessment"}
 
 LOSSES: tuple[str, ...] = (
     "miscommunication",
@@ -37,6 +40,30 @@ LOSSES: tuple[str, ...] = (
 """Phases that a better-run system would not have: the days lost."""
 
 
+def describe(event: CaseEvent, names: list[str]) -> str:
+    """A short text for one trail event, e.g. ``referred psychology by hub``."""
+    k = event.kind
+
+    def name(i: int | None) -> str:
+        return names[i] if i is not None else ""
+
+    texts = {
+        K.REFERRED: f"{event.service} from {name(event.other)}",
+        K.REFERRAL_LATE: f"+{event.days:.1f} days",
+        K.REFERRAL_MISROUTED: f"+{event.days:.1f} days",
+        K.REFERRAL_LOST: "sent again at the next follow-up",
+        K.HELD: f"{event.days:.1f} days",
+        K.REFUSED: f"referral from {name(event.other)}",
+        K.REINTAKE: f"{event.days:.2f} days of staff time",
+        K.DUPLICATED_ASSESSMENT: f"{event.days:.2f} days of staff time",
+        K.REWORK: f"{event.service} to be redone",
+        K.AWAITING_FOLLOW_UP: f"{event.days:.1f} days until the follow-up",
+        K.BYPASS: f"passed over {name(event.other)}",
+        K.UNRECORDED: "registration not reported to the case system",
+    }
+    return texts.get(k, event.service)
+
+
 def timeline(case: Case, agency_names: list[str], now: float) -> pd.DataFrame:
     """The case's trail as consecutive phases.
 
@@ -44,34 +71,39 @@ def timeline(case: Case, agency_names: list[str], now: float) -> pd.DataFrame:
     out of the service it preceded.
 
     Args:
-        case: the case.
+        case: the case (run with the full trail).
         agency_names: names by agency index.
         now: the current time (the end of an open case's last phase).
 
     Returns:
         One row per phase: ``start``, ``end``, ``days``, ``phase``, ``agency``, ``event``.
+
+    Raises:
+        ValueError: if the case was run with the lean trail.
     """
-    rows = []
-    pending_extra: list[tuple[str, float]] = []
     log = case.log
+    if log is None:
+        raise ValueError("the case kept no trail: run the model with trail='full'")
+    rows = []
+    pending: list[tuple[str, float]] = []
     for k, event in enumerate(log):
-        if event.kind in ("reintake", "duplicated_assessment"):
-            label = "fresh intake (SOP)" if event.kind == "reintake" else "duplicated assessment"
-            pending_extra.append((label, event.days))
+        if event.kind in _EXTRA:
+            pending.append((_EXTRA[event.kind], event.days))
             continue
         phase = _PHASE.get(event.kind)
         if phase is None:
             continue
-        end = next((e.time for e in log[k + 1 :] if e.kind in _PHASE or e.kind == "closed"), now)
+        end = next((e.time for e in log[k + 1 :] if e.kind in _PHASE or e.kind is K.CLOSED), now)
         agency = agency_names[event.agency] if event.agency is not None else ""
+        detail = describe(event, agency_names)
         start = event.time
-        if event.kind == "started" and pending_extra:
-            for label, days in pending_extra:
-                rows.append(_row(start, start + days, label, agency, event.detail))
+        if event.kind is K.STARTED and pending:
+            for label, days in pending:
+                rows.append(_row(start, start + days, label, agency, detail))
                 start += days
-            pending_extra = []
+            pending = []
         if end > start:
-            rows.append(_row(start, end, phase, agency, event.detail))
+            rows.append(_row(start, end, phase, agency, detail))
     return pd.DataFrame(rows, columns=["start", "end", "days", "phase", "agency", "event"])
 
 

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,10 +115,10 @@ def test_a_failing_run_is_recorded_and_only_it_is_retried(
     specs = [RunSpec("t", "A", i, seed, s, keep_timeseries=False) for i, seed in enumerate(seeds)]
     real = execution.run_one
 
-    def flaky(scenario: collabsim.Scenario, seed: int, **kw: object) -> collabsim.RunResult:
+    def flaky(scenario: collabsim.Scenario, seed: int, **kw: Any) -> collabsim.RunResult:
         if seed == seeds[1]:
             raise RuntimeError("disk on fire")
-        return real(scenario, seed, **kw)  # type: ignore[arg-type]
+        return real(scenario, seed, **kw)
 
     store = ResultsStore(tmp_path / "results.sqlite")
     monkeypatch.setattr(execution, "run_one", flaky)

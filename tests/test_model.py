@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import collabsim
-from collabsim.cases import draw_duration
+from collabsim.cases import EventKind, draw_duration
 from collabsim.metrics import working_days
 from collabsim.scenario import Distribution
 from tests.conftest import BASELINE, SCENARIOS, cached_run
@@ -115,9 +115,10 @@ def test_the_manager_waits_for_a_follow_up_only_after_an_unreported_completion()
     waits = 0
     for case in m.cases:
         log = case.log
+        assert log is not None
         for k, event in enumerate(log):
-            if event.kind == "awaiting_follow_up":
+            if event.kind is EventKind.AWAITING_FOLLOW_UP:
                 waits += 1
-                last = max(i for i in range(k) if log[i].kind == "completed")
-                assert log[last + 1].kind == "unreported", case.id
+                last = max(i for i in range(k) if log[i].kind is EventKind.COMPLETED)
+                assert log[last + 1].kind is EventKind.UNREPORTED, case.id
     assert waits > 0

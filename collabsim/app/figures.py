@@ -99,7 +99,7 @@ def network_figure(
         else open_cases_by_agency(model)
     )
     edges = list(g.edges)
-    trust = np.array([model.state.T[i, j] for i, j in edges]) if edges else np.array([])
+    trust = np.array([model.state.trust(i, j) for i, j in edges]) if edges else np.array([])
     for (i, j), t in zip(edges, trust, strict=True):
         (x0, y0), (x1, y1) = pos[i], pos[j]
         ax.plot([x0, x1], [y0, y1], color="#555555", alpha=0.15 + 0.6 * t, lw=0.3 + 2.5 * t)
@@ -148,7 +148,7 @@ def _rolling_median_handling(model: CollaborationModel, window: int = 30) -> pd.
 
 def charts_figure(model: CollaborationModel) -> Figure:
     """Four live charts: backlog, handling time, barrier events, the three indices."""
-    ts = model.datacollector.get_model_vars_dataframe()
+    ts = model.timeseries()
     fig = Figure(figsize=(10, 5.6))
     axes = fig.subplots(2, 2)
     ax = axes[0, 0]

@@ -247,7 +247,7 @@ def KeyNumbers(model: CollaborationModel) -> None:
     closed = [c.closed_at - c.reported_at for c in model.cases if c.closed_at is not None]
     closed.sort()
     median = closed[len(closed) // 2] if closed else float("nan")
-    events = model.barriers.events
+    events = model.barriers.events.all
     rows = [
         ("day", model.steps),
         ("cases reported", model.arrived),

@@ -13,7 +13,7 @@ calibrated (no measured durations exist).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collabsim.api import RunResult
-from collabsim.loading import ScenarioError, load_raw, scenario_from_dict
+from collabsim.experiments.execution import Arm, replicate_seeds, run_experiment
+from collabsim.experiments.store import Experiment
+from collabsim.loading import ScenarioError, load_raw, scenario_from_dict, scenario_hash
 from collabsim.scenario import Scenario
 
 __all__ = [
@@ -109,34 +110,34 @@ def apply_factors(data: Mapping[str, Any], factors: Mapping[str, float]) -> dict
     return out
 
 
-def calibration_outputs(result: RunResult) -> dict[str, float]:
-    """The calibrated quantities of one run (cases reported after the warm-up).
+def calibration_outputs(summary: Mapping[Any, Any], scenario: Scenario) -> dict[str, float]:
+    """The calibrated quantities of one run, from its (flattened) summary.
 
-    Shares and contacts come from each case's plan: in the model every planned
-    service is eventually delivered, so the plan is what the case receives.
-    The city order is judged on the expected yearly counts (the scenario's
-    Poisson rates): one simulated year's counts of close cities (Barat 260,
-    Selatan 248) swap by chance about a third of the time.
+    Shares and contacts come from each case's plan (``services_planned``): in
+    the model every planned service is eventually delivered, so the plan is
+    what the case receives. The city order is judged on the expected yearly
+    counts (the scenario's Poisson rates): one simulated year's counts of close
+    cities (Barat 260, Selatan 248) swap by chance about a third of the time.
     """
-    cases = result.cases[result.cases["measured"]]
-    run = result.scenario.run
+    run = scenario.run
     years = (run.days - run.warmup_days) / 365.0
-    plans = cases["plan"].str.split()
-    n = max(1, len(cases))
-    counts = cases.groupby("city").size().reindex(CITY_ORDER, fill_value=0).to_numpy()
-    rates = result.scenario.arrivals.cases_per_year
+    rates = scenario.arrivals.cases_per_year
     expected = np.array([rates.get(c, 0.0) for c in CITY_ORDER])
+
+    def planned(service: str, what: str) -> float:
+        return float(summary.get(f"services_planned.{service}.{what}", 0.0))
+
     return {
-        "cases_per_year": len(cases) / years,
-        "sexual_share": float((cases["case_type"] == "sexual").mean()) if len(cases) else 0.0,
-        "police_share": float(plans.apply(lambda p: "police" in p).sum()) / n,
-        "health_share": float(plans.apply(lambda p: "health" in p).sum()) / n,
-        "safe_house_share": float(plans.apply(lambda p: "safe_house" in p).sum()) / n,
-        "mediation_share": float(plans.apply(lambda p: "mediation" in p).sum()) / n,
-        "psychology_per_victim": float(plans.apply(lambda p: p.count("psychology")).sum()) / n,
-        "legal_per_victim": float(plans.apply(lambda p: p.count("legal")).sum()) / n,
+        "cases_per_year": float(summary["cases_arrived"]) / years,
+        "sexual_share": float(summary.get("case_type_shares.sexual", 0.0)),
+        "police_share": planned("police", "share"),
+        "health_share": planned("health", "share"),
+        "safe_house_share": planned("safe_house", "share"),
+        "mediation_share": planned("mediation", "share"),
+        "psychology_per_victim": planned("psychology", "per_case"),
+        "legal_per_victim": planned("legal", "per_case"),
         "city_order": float(all(np.diff(expected) < 0)),
-        **{f"cases_{c}": float(k) for c, k in zip(CITY_ORDER, counts, strict=True)},
+        **{f"cases_{c}": float(summary.get(f"cases_by_city.{c}", 0)) for c in CITY_ORDER},
     }
 
 
@@ -186,9 +187,9 @@ class Calibration:
     samples: pd.DataFrame
 
 
-def mean_outputs(results: list[RunResult]) -> dict[str, float]:
+def mean_outputs(summaries: Sequence[Mapping[Any, Any]], scenario: Scenario) -> dict[str, float]:
     """Calibration outputs averaged over replications."""
-    each = [calibration_outputs(r) for r in results]
+    each = [calibration_outputs(s, scenario) for s in summaries]
     return {k: float(np.mean([e[k] for e in each])) for k in each[0]}
 
 
@@ -198,23 +199,31 @@ def calibrate(
     samples: int = 40,
     reps: int = 2,
     seed: int = 0,
+    out: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    size_check: bool = True,
 ) -> Calibration:
     """Latin hypercube search over :data:`FACTORS` for the best fit to :data:`TARGETS`.
 
-    The unscaled scenario (all factors 1) is always tried too.
+    The unscaled scenario (all factors 1) is always tried too. The points run
+    like every other experiment: serially, on local processes or on Dask,
+    into the results store of ``out``, from which a killed calibration
+    resumes.
 
     Args:
         path: the scenario file.
         samples: Latin hypercube points.
         reps: replications per point (the same seeds at every point).
         seed: root seed for the sample and the replications.
-        progress: called as ``progress(done, total)`` after each point.
+        out: the calibration folder (its ``results.sqlite``).
+        workers: processes (default: all cores).
+        scheduler: a Dask scheduler address, to run there instead.
+        progress: called as ``progress(done, total)`` after each run.
+        size_check: first refuse runs that would not fit in memory or take hours.
     """
     from SALib.sample import latin
-
-    from collabsim.api import run
-    from collabsim.experiments.execution import replicate_seeds
 
     raw = load_raw(path)
     base = scenario_from_dict(raw, str(path))
@@ -228,30 +237,54 @@ def calibrate(
     names = list(FACTORS)
     seeds = replicate_seeds(seed, reps)
     first = samples - samples // 2
-    total = 1 + samples
+    total = (1 + samples) * reps
     rows: list[dict[str, float]] = []
     best: tuple[float, dict[str, float], Scenario, dict[str, float]] | None = None
 
-    def evaluate(factors: dict[str, float], stage: int) -> None:
+    def stage(points: list[dict[str, float]], number: int) -> None:
         nonlocal best
-        scenario = scenario_from_dict(apply_factors(raw, factors), str(path))
-        outputs = mean_outputs([run(scenario, s) for s in seeds])
-        value = loss(outputs)
-        rows.append({"stage": stage, **factors, "loss": value})
-        if best is None or value < best[0]:
-            best = (value, factors, scenario, outputs)
-        if progress:
-            progress(len(rows), total)
+        scenarios = [scenario_from_dict(apply_factors(raw, f), str(path)) for f in points]
+        arms: list[Arm] = [(f"s{number}p{k:03d}", sc, seeds) for k, sc in enumerate(scenarios)]
+        identity = Experiment(
+            "calibrate",
+            {arm: scenario_hash(sc) for arm, sc, _ in arms},
+            seed,
+            design=f"stage {number} of {samples} samples",
+            label=base.name,
+        )
+        done_before = len(rows) * reps
+        stored = run_experiment(
+            out,
+            identity,
+            arms,
+            keep_timeseries=False,
+            add=number > 1,  # a later stage belongs to the calibration the first one claimed
+            workers=workers,
+            scheduler=scheduler,
+            progress=(lambda d, t: progress(done_before + d, total)) if progress else None,
+            size_check=size_check,
+        )
+        if stored.failed:
+            raise RuntimeError(f"{len(stored.failed)} calibration runs failed: {stored.failed[:3]}")
+        summaries = stored.runs.to_dict("records")
+        for k, ((arm, scenario, _), factors) in enumerate(zip(arms, points, strict=True)):
+            mine = [r for r in summaries if r["arm"] == arm]
+            outputs = mean_outputs(mine, scenario)
+            value = loss(outputs)
+            label = 0 if number == 1 and k == 0 else number  # 0: the scenario as written
+            rows.append({"stage": label, **factors, "loss": value})
+            if best is None or value < best[0]:
+                best = (value, factors, scenario, outputs)
 
-    def box(bounds: list[list[float]], n: int, stage: int) -> None:
+    def box(bounds: list[list[float]], n: int, number: int) -> list[dict[str, float]]:
         if n <= 0:
-            return
+            return []
         problem = {"num_vars": len(names), "names": names, "bounds": bounds}
-        for row in latin.sample(problem, n, seed=seed + stage):
-            evaluate(dict(zip(names, map(float, row), strict=True)), stage)
+        sample = latin.sample(problem, n, seed=seed + number)
+        return [dict(zip(names, map(float, row), strict=True)) for row in sample]
 
-    evaluate(dict.fromkeys(names, 1.0), 0)  # the scenario as written
-    box([list(FACTORS[n][:2]) for n in names], first, 1)  # stage 1: the whole box
+    # stage 1: the scenario as written and half the points over the whole box
+    stage([dict.fromkeys(names, 1.0), *box([list(FACTORS[n][:2]) for n in names], first, 1)], 1)
     assert best is not None
     centre = best[1]  # stage 2: a box of half the width around the best point so far
     half = [(FACTORS[n][1] - FACTORS[n][0]) / 4 for n in names]
@@ -259,7 +292,9 @@ def calibrate(
         [max(FACTORS[n][0], centre[n] - h), min(FACTORS[n][1], centre[n] + h)]
         for n, h in zip(names, half, strict=True)
     ]
-    box(bounds, samples // 2, 2)
+    points = box(bounds, samples // 2, 2)
+    if points:
+        stage(points, 2)
     return Calibration(best[1], best[2], fit_table(best[3]), pd.DataFrame(rows))
 
 

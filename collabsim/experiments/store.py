@@ -152,19 +152,25 @@ class ResultsStore:
             self._fail(f"cannot create its folder ({exc.strerror or exc}); give another --out")
         unclean = self._wal().exists() and self._wal().stat().st_size > 0
         with self._guard():
-            self._db = sqlite3.connect(self.path, timeout=60)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("BEGIN IMMEDIATE")  # two processes creating it are taken in turn
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables and version != SCHEMA_VERSION:
+                self._db.execute("ROLLBACK")
                 self._db.close()
                 self._fail(
                     f"was written by another version of collabsim (store format {version}, "
                     f"this one reads {SCHEMA_VERSION}); give another --out, or move it away"
                 )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+            self._db.isolation_level = "DEFERRED"  # back to Python's transactions (one per run)
             if unclean:  # the last writer did not close it: check before trusting it
                 self.integrity_checked = True
                 problems = [r[0] for r in self._db.execute("PRAGMA integrity_check(5)")]
