@@ -7,7 +7,8 @@ services, probabilistic routing, every barrier off and no latency, so that
 all three simulate the same open Jackson network. Each is timed on the
 model alone (building and running it, no output tables), side by side in this
 process; the table gives medians over the repeats and ratios to the peers,
-and the mean time in system of each, with the theory's value.
+and the mean time in system of each, with the theory's value. collabsim runs
+with the lean trail, as experiments do, and again with the full trail.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from collabsim.cases import Trail
+from collabsim.experiments.stats import confidence_interval
 from collabsim.loading import load_scenario
 from collabsim.model import CollaborationModel
 from collabsim.scenario import Scenario
@@ -42,9 +46,9 @@ def network(s: Scenario) -> tuple[float, list[float], list[list[float]], list[St
     return rate, entry, routing, stations
 
 
-def run_collabsim(s: Scenario, days: int, seed: int) -> float:
+def run_collabsim(s: Scenario, days: int, seed: int, trail: Trail = "lean") -> float:
     """collabsim's model: mean time in system of cases reported after the warm-up."""
-    model = CollaborationModel(s, seed=seed)
+    model = CollaborationModel(s, seed=seed, trail=trail)
     model.run_days(days)
     warm = s.run.warmup_days
     times = [c.closed_at - c.reported_at for c in model.cases
@@ -174,7 +178,8 @@ def main() -> None:
     rate, entry, routing, stations = network(s)
     theory = jackson(rate, np.array(entry), np.array(routing), stations)["w"]
     peers: dict[str, Callable[[Scenario, int, int], float]] = {
-        "collabsim": run_collabsim, "simpy": run_simpy, "ciw": run_ciw, "heap": run_heap,
+        "collabsim": run_collabsim, "collabsim full trail": partial(run_collabsim, trail="full"),
+        "simpy": run_simpy, "ciw": run_ciw, "heap": run_heap,
     }  # fmt: skip
     times: dict[str, list[float]] = {k: [] for k in peers}
     means: dict[str, list[float]] = {k: [] for k in peers}
@@ -185,13 +190,14 @@ def main() -> None:
             times[name].append(time.perf_counter() - start)
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"{SCENARIO.name}: {days} days, {args.repeats} repeats; theory W = {theory:.4f} days")
-    head = ("model", "median s", "min", "max", "x simpy", "x ciw", "W")
-    print("{:<10} {:>9} {:>7} {:>7} {:>8} {:>6} {:>8}".format(*head))
+    head = ("model", "median s", "min", "max", "x simpy", "x ciw", "W (95% CI over repeats)")
+    print("{:<21} {:>9} {:>7} {:>7} {:>8} {:>6}  {}".format(*head))
     for k in peers:
+        lo, hi = confidence_interval(np.array(means[k]))
         print(
-            f"{k:<10} {med[k]:>9.3f} {min(times[k]):>7.3f} {max(times[k]):>7.3f} "
-            f"{med[k] / med['simpy']:>8.2f} {med[k] / med['ciw']:>6.2f} "
-            f"{statistics.mean(means[k]):>8.4f}"
+            f"{k:<21} {med[k]:>9.3f} {min(times[k]):>7.3f} {max(times[k]):>7.3f} "
+            f"{med[k] / med['simpy']:>8.2f} {med[k] / med['ciw']:>6.2f}  "
+            f"{statistics.mean(means[k]):.4f} ({lo:.4f} to {hi:.4f})"
         )
 
 

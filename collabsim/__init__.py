@@ -13,13 +13,21 @@ __version__ = "0.1.0"
 __all__ = [
     "BARRIER_NAMES",
     "Agency",
+    "Attribution",
+    "Calibration",
     "Case",
     "CollaborationModel",
+    "Comparison",
+    "Replications",
     "RunResult",
+    "RunTooLarge",
     "Scenario",
     "ScenarioError",
+    "StoreError",
+    "SweepResult",
     "__version__",
     "attribute",
+    "calibrate",
     "compare",
     "load_results",
     "load_scenario",
@@ -32,31 +40,51 @@ __all__ = [
 
 _WHERE = {
     "BARRIER_NAMES": "collabsim.scenario",
+    "Scenario": "collabsim.scenario",
     "Agency": "collabsim.agency",
     "Case": "collabsim.cases",
     "CollaborationModel": "collabsim.model",
     "RunResult": "collabsim.api",
-    "Scenario": "collabsim.scenario",
-    "ScenarioError": "collabsim.loading",
-    "load_scenario": "collabsim.loading",
-    "attribute": "collabsim.experiments",
-    "compare": "collabsim.experiments",
-    "replicate": "collabsim.experiments",
-    "load_results": "collabsim.experiments.store",
     "run": "collabsim.api",
-    "scenario_hash": "collabsim.loading",
     "simulate": "collabsim.api",
-    "sweep": "collabsim.experiments.sweep",
+    "RunTooLarge": "collabsim.limits",
+    "ScenarioError": "collabsim.errors",
+    "StoreError": "collabsim.errors",
+    "load_scenario": "collabsim.loading",
+    "scenario_hash": "collabsim.loading",
+    "Attribution": "collabsim.experiments",
+    "Calibration": "collabsim.experiments",
+    "Comparison": "collabsim.experiments",
+    "Replications": "collabsim.experiments",
+    "SweepResult": "collabsim.experiments",
+    "attribute": "collabsim.experiments",
+    "calibrate": "collabsim.experiments",
+    "compare": "collabsim.experiments",
+    "load_results": "collabsim.experiments",
+    "replicate": "collabsim.experiments",
+    "sweep": "collabsim.experiments",
 }
 
 if TYPE_CHECKING:
     from collabsim.agency import Agency
     from collabsim.api import RunResult, run, simulate
     from collabsim.cases import Case
-    from collabsim.experiments import attribute, compare, replicate
-    from collabsim.experiments.store import load_results
-    from collabsim.experiments.sweep import sweep
-    from collabsim.loading import ScenarioError, load_scenario, scenario_hash
+    from collabsim.errors import ScenarioError, StoreError
+    from collabsim.experiments import (
+        Attribution,
+        Calibration,
+        Comparison,
+        Replications,
+        SweepResult,
+        attribute,
+        calibrate,
+        compare,
+        load_results,
+        replicate,
+        sweep,
+    )
+    from collabsim.limits import RunTooLarge
+    from collabsim.loading import load_scenario, scenario_hash
     from collabsim.model import CollaborationModel
     from collabsim.scenario import BARRIER_NAMES, Scenario
 

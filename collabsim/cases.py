@@ -33,9 +33,13 @@ _NORMAL = NormalDist()
 
 def sample(dist: Distribution, case: Case, purpose: Purpose, occurrence: int = 0) -> float:
     """A duration for one decision of a case: drawn from its stream only when it can vary."""
-    if dist.dist == "fixed" or dist.mean == 0.0:
+    kind = dist.dist
+    if kind == "fixed" or dist.mean == 0.0:
         return dist.mean
-    return draw_duration(dist, case.draw(purpose, occurrence))
+    u = uniform(case.key, purpose, case.step, occurrence)
+    if kind == "exponential":
+        return -dist.mean * math.log(1.0 - u)
+    return draw_duration(dist, u)
 
 
 def draw_duration(dist: Distribution, u: float) -> float:
@@ -190,15 +194,18 @@ class Case:
 class _Shares:
     """Named shares, to pick one with a uniform number (the last when rounding leaves a gap)."""
 
-    __slots__ = ("cumulative", "names", "total")
+    __slots__ = ("cumulative", "last", "names", "total")
 
     def __init__(self, shares: dict[str, float]) -> None:
         self.names = list(shares)
         self.cumulative = list(accumulate(shares.values()))
         self.total = self.cumulative[-1] if self.cumulative else 0.0
+        self.last = len(self.names) - 1
 
     def pick(self, u: float) -> str:
-        return self.names[min(bisect_right(self.cumulative, u), len(self.names) - 1)]
+        if not self.last:
+            return self.names[0]
+        return self.names[min(bisect_right(self.cumulative, u), self.last)]
 
 
 class CaseGenerator:

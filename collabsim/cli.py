@@ -21,6 +21,8 @@ from rich.text import Text
 
 from collabsim.files import staged
 
+__all__ = ["app"]
+
 app = typer.Typer(
     name="collabsim",
     help="Simulate how agencies collaborate on cases of violence against children.",

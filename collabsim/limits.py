@@ -5,9 +5,11 @@ hundreds of GiB for their pair state, a million reports a year for a century
 need more memory than any machine has. :func:`check_fits` refuses such a run
 before it starts, with a message that says why and how to override.
 
-The costs below were measured on the Jakarta baseline scaled up (cases x4 and
-x4 days; agencies x8 and x23) on a 2-core machine; ``benchmarks/footprint.py``
-prints the estimate beside the measurement. They are deliberately generous.
+The costs below were measured on the Jakarta baseline scaled up (cases x4,
+days x4, puskesmas x20 and x60) and on k copies of Jakarta up to k = 100
+(11,800 agencies, 146,000 cases: 409 MiB, 56 s) on a 2-core machine;
+``benchmarks/footprint.py`` prints the estimate beside the measurement. They
+are deliberately generous.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 from dataclasses import dataclass
 
 from collabsim.loading import ScenarioError
-from collabsim.network import count_edges
+from collabsim.network import network_size
 from collabsim.scenario import Scenario
 
 __all__ = ["Footprint", "RunTooLarge", "available_memory", "check_fits", "footprint"]
@@ -25,15 +27,17 @@ __all__ = ["Footprint", "RunTooLarge", "available_memory", "check_fits", "footpr
 BASE_BYTES = 250 * 2**20
 """The interpreter with numpy, pandas and mesa loaded."""
 BYTES_PER_CASE = 16 * 2**10
-"""A case, its trail and its rows in the output tables (measured ~9 KiB)."""
-PAIR_MATRICES = 9
-"""Dense agency-by-agency arrays of 8-byte numbers (trust, understanding, ...)."""
-BYTES_PER_EDGE = 700
-"""A referral-network edge with its attributes (networkx dictionaries)."""
+"""A case, its trail and its rows in the output tables (measured ~2-9 KiB)."""
+BYTES_PER_AGENCY = 4 * 2**10
+"""An agency, its node in the network and its share of the daily state."""
+BYTES_PER_EDGE = 1024
+"""A referral-network edge (networkx dictionaries) and the trust of its two pairs."""
 SECONDS_PER_CASE = 4e-4
-"""Simulating one case and building its outputs (measured ~0.15-0.3 ms)."""
-SECONDS_PER_PAIR_DAY = 6e-9
-"""The daily update of one agency pair (measured ~4.5 ns)."""
+"""Simulating one case and building its outputs (measured ~0.25-0.4 ms)."""
+SECONDS_PER_CHOICE = 2e-6
+"""Per case and per provider that its widest referral chooses among (measured ~1.2 us)."""
+SECONDS_PER_AGENCY_DAY = 2e-7
+"""The daily work per agency (counts, commitment, indices)."""
 MAX_MINUTES = 60.0
 """Runs estimated to take longer than this are refused unless the check is off."""
 MEMORY_SHARE = 0.8
@@ -69,16 +73,13 @@ def footprint(scenario: Scenario) -> Footprint:
     """Estimate the memory and time one run of ``scenario`` needs."""
     counts = {k: sum(t.per_city.values()) for k, t in scenario.agencies.items()}
     agencies = sum(counts.values())
-    edges = count_edges(scenario)
+    edges, widest = network_size(scenario)
     days = scenario.run.days
     cases = sum(scenario.arrivals.cases_per_year.values()) * days / 365.0
-    memory = (
-        BASE_BYTES
-        + BYTES_PER_CASE * cases
-        + PAIR_MATRICES * 8 * agencies**2
-        + BYTES_PER_EDGE * edges
-    )
-    seconds = SECONDS_PER_CASE * cases + SECONDS_PER_PAIR_DAY * days * agencies**2
+    memory = BASE_BYTES + BYTES_PER_CASE * cases + BYTES_PER_AGENCY * agencies
+    memory += BYTES_PER_EDGE * edges
+    seconds = (SECONDS_PER_CASE + SECONDS_PER_CHOICE * widest) * cases
+    seconds += SECONDS_PER_AGENCY_DAY * days * agencies
     return Footprint(agencies, edges, cases, memory, seconds)
 
 

@@ -213,7 +213,7 @@ def validation_problems(exc: ValidationError) -> list[str]:
             msg = "unknown field (check the spelling against docs/scenario-reference.md)"
         elif err["type"].endswith("_type"):
             msg += f" (got {_kind(err.get('input'))})"
-        out.append(f"{loc}: {msg}" if loc else msg)
+        out += [f"{loc}: {line}" if loc else line for line in msg.split("\n")]
     return out
 
 

@@ -289,7 +289,7 @@ class CollaborationModel(mesa.Model):
         return local[int(case.draw(Purpose.FIRST_CONTACT) * len(local))]
 
     def _candidates(self, i: int, svc: str) -> list[Agency]:
-        """The providers of ``svc`` that agency i can reach: its links, its city, the province."""
+        """The providers of ``svc`` agency i can reach: its links, and its place's near places."""
         key = (i, svc)
         found = self._reach.get(key)
         if found is None:

@@ -8,7 +8,7 @@ import networkx as nx
 
 from collabsim.scenario import PROVINCE, Scenario
 
-__all__ = ["AgencySpec", "Geography", "agency_specs", "count_edges", "referral_network"]
+__all__ = ["AgencySpec", "Geography", "agency_specs", "network_size", "referral_network"]
 
 
 class Geography:
@@ -104,13 +104,17 @@ def referral_network(scenario: Scenario, specs: list[AgencySpec]) -> nx.DiGraph:
     return g
 
 
-def count_edges(scenario: Scenario) -> int:
-    """How many edges :func:`referral_network` will make, counted without building it."""
+def network_size(scenario: Scenario) -> tuple[int, int]:
+    """How many edges :func:`referral_network` will make, and the most any agency reaches.
+
+    Counted without building the network: the second number bounds how many
+    providers one referral may have to choose among.
+    """
     counts: dict[str, dict[str, int]] = {}
     for kind, tpl in scenario.agencies.items():
         counts[kind] = {place: n for place, n in tpl.per_city.items() if n}
     geography = Geography(scenario)
-    total = 0
+    total = widest = 0
     for link in scenario.links:
         targets = counts.get(link.target, {})
         everyone = sum(targets.values())
@@ -120,4 +124,5 @@ def count_edges(scenario: Scenario) -> int:
             else:
                 reach = everyone
             total += n * reach - (n if link.source == link.target else 0)  # no self-loops
-    return total
+            widest = max(widest, reach)
+    return total, widest

@@ -13,6 +13,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "BARRIER_NAMES",
+    "MAX_CASES_PER_YEAR",
+    "MAX_COUNT",
+    "MAX_DAYS",
+    "MAX_FACTOR",
+    "PROVINCE",
     "AgencyTemplate",
     "Arrivals",
     "Barriers",
@@ -264,7 +270,7 @@ class Dynamics(_Strict):
 
 
 class Choice(_Strict):
-    """Weights of the case manager's choice of provider."""
+    """Weights of a referrer's choice of provider (the case manager's, or the holder's before)."""
 
     sop: Factor = 1.0
     trust: Factor = 1.0
@@ -308,8 +314,9 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         """Check the references between sections; raise naming the field."""
-        for err in _cross_field_errors(self):
-            raise ValueError(err)
+        errors = _cross_field_errors(self)
+        if errors:
+            raise ValueError("\n".join(errors))  # each named field on a line of its own
         return self
 
     @property

@@ -159,16 +159,13 @@ CORPUS: list[tuple[str, str, str, str]] = [
 SIZE = [
     # valid, but no machine of this kind could hold or finish it
     ("memory-agencies",
-     "[agencies.puskesmas.per_city]\nprovince = 10000\n"
-     "[agencies.complaint_post.per_city]\nprovince = 10000\n"
-     "[agencies.school.per_city]\nprovince = 10000",
+     "[agencies.hub.per_city]\nprovince = 10000\n"
+     "[agencies.puskesmas.per_city]\nprovince = 10000",
      "run", "GiB of memory"),
     ("memory-cases",
      "[run]\ndays = 36500\n[arrivals.cases_per_year]\n" + "\n".join(
          f'"{c}" = 1000000.0' for c in ("Jakarta Timur", "Jakarta Barat", "Jakarta Selatan")),
      "run", "GiB of memory"),
-    ("time-pairs", "[run]\ndays = 36500\n[agencies.puskesmas.per_city]\nprovince = 5000",
-     "run", "hours"),
 ]  # fmt: skip
 
 runner = CliRunner()
@@ -194,6 +191,17 @@ def _assert_clear_error(args: list[str], path: Path | str, field: str, words: st
 
 def test_the_corpus_has_at_least_sixty_cases() -> None:
     assert len(CORPUS) + len(SIZE) + len(FILES) >= 60
+
+
+def test_a_run_that_would_take_hours_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collabsim import limits
+    from collabsim.loading import load_scenario
+
+    scenario = load_scenario(BASELINE)
+    assert limits.check_fits(scenario, "x").seconds < 60
+    monkeypatch.setattr(limits, "SECONDS_PER_CASE", 10.0)  # as if every case took 10 s
+    with pytest.raises(limits.RunTooLarge, match=r"would take about 4\.\d hours"):
+        limits.check_fits(scenario, "x")
     assert len({c[0] for c in CORPUS + SIZE}) == len(CORPUS) + len(SIZE)
 
 

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import collabsim
 from collabsim.api import simulate
@@ -90,3 +91,52 @@ def test_the_model_modules_import_each_other_without_cycles() -> None:
     cycles = [m for m in graph if reaches(m, m, {m})]
     assert not cycles, cycles
     assert "model" not in graph["agency"] and "model" not in graph["barriers"]
+
+
+def _two_regions() -> collabsim.Scenario:
+    from collabsim.loading import load_raw, scenario_from_dict
+    from collabsim.scenario import PROVINCE
+
+    raw = load_raw(BASELINE)
+    cities = list(raw["arrivals"]["cases_per_year"])
+    raw["run"]["days"] = 200
+    raw["arrivals"]["cases_per_year"] = {
+        f"{c} #{r}": v for r in range(2) for c, v in raw["arrivals"]["cases_per_year"].items()
+    }
+    raw["regions"] = {f"R{r}": [f"{c} #{r}" for c in cities] for r in range(2)}
+    for tpl in raw["agencies"].values():
+        tpl["per_city"] = {
+            (f"R{r}" if p == PROVINCE else f"{p} #{r}"): n
+            for r in range(2)
+            for p, n in tpl["per_city"].items()
+        }
+    return scenario_from_dict(raw, "two regions")
+
+
+def test_a_region_serves_its_own_cities_only() -> None:
+    s = _two_regions()
+    model = simulate(s, 2)
+    copy_of = {a.index: a.city.split("#")[-1].lstrip("R") for a in model.agencies}
+    served = 0
+    for case in model.cases:
+        assert case.log is not None
+        mine = case.city.split("#")[-1].strip()
+        for e in case.log:
+            if e.kind is EventKind.STARTED and e.agency is not None:
+                assert copy_of[e.agency].strip() == mine, (case.city, model.agencies[e.agency].name)
+                served += 1
+    assert served > 5000
+
+
+def test_regions_are_checked() -> None:
+    from collabsim.errors import ScenarioError
+    from collabsim.loading import scenario_from_dict
+
+    raw = _two_regions().model_dump(by_alias=True)
+    raw["regions"]["R0"].append("Nowhere")
+    raw["regions"]["Jakarta Timur #0"] = []
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(raw, "bad regions")
+    text = str(info.value)
+    assert "regions.R0: unknown city 'Nowhere'" in text
+    assert "regions.Jakarta Timur #0: a region cannot be named like a city" in text

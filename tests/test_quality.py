@@ -36,9 +36,17 @@ def test_mypy() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_public_api_resolves() -> None:
+def test_public_api_resolves_to_what_each_module_exports() -> None:
+    import importlib
+
     for name in collabsim.__all__:
-        assert getattr(collabsim, name) is not None
+        if name == "__version__":
+            continue
+        value = getattr(collabsim, name)
+        home = importlib.import_module(collabsim._WHERE[name])
+        assert name in home.__all__, f"{name} is not in {home.__name__}.__all__"
+        assert getattr(home, name) is value
+    assert sorted(collabsim._WHERE) == sorted(n for n in collabsim.__all__ if n != "__version__")
     assert (ROOT / "collabsim" / "py.typed").exists()
 
 
@@ -72,3 +80,22 @@ def test_the_model_never_imports_the_experiments_or_the_app() -> None:
         bad = [m for m in names if m.startswith(("collabsim.experiments", "collabsim.app"))]
         assert not bad, f"{path.name} imports {bad}"
     assert len(MODEL_MODULES) >= 10
+
+
+def test_every_module_exports_what_it_defines() -> None:
+    import importlib
+    import pkgutil
+
+    import collabsim.app
+    import collabsim.experiments
+
+    names = [m.name for m in pkgutil.walk_packages(collabsim.__path__, "collabsim.")]
+    assert "collabsim.experiments.execution" in names and "collabsim.app.page" in names
+    for module_name in names:
+        if module_name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_name)
+        exported = getattr(module, "__all__", None)
+        assert exported is not None, f"{module_name} has no __all__"
+        missing = [n for n in exported if not hasattr(module, n)]
+        assert not missing, f"{module_name}.__all__ names undefined {missing}"

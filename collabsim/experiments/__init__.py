@@ -3,21 +3,15 @@
 Every experiment describes its runs as data, executes them serially, on
 local processes or on a Dask cluster, and streams them into the results
 store of its output folder, from which a killed experiment resumes.
+
+The names below are imported on first use, so that a worker process, which
+needs only :mod:`collabsim.experiments.execution`, starts quickly.
 """
 
 from __future__ import annotations
 
-from collabsim.experiments.analyses import (
-    Attribution,
-    Comparison,
-    Replications,
-    attribute,
-    compare,
-    replicate,
-)
-from collabsim.experiments.calibration import Calibration, calibrate
-from collabsim.experiments.store import load_results
-from collabsim.experiments.sweep import SweepResult, sweep
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "Attribution",
@@ -32,3 +26,36 @@ __all__ = [
     "replicate",
     "sweep",
 ]
+
+_WHERE = {
+    "Attribution": "analyses",
+    "Comparison": "analyses",
+    "Replications": "analyses",
+    "attribute": "analyses",
+    "compare": "analyses",
+    "replicate": "analyses",
+    "Calibration": "calibration",
+    "calibrate": "calibration",
+    "load_results": "store",
+    "SweepResult": "sweep",
+    "sweep": "sweep",
+}
+
+if TYPE_CHECKING:
+    from collabsim.experiments.analyses import (
+        Attribution,
+        Comparison,
+        Replications,
+        attribute,
+        compare,
+        replicate,
+    )
+    from collabsim.experiments.calibration import Calibration, calibrate
+    from collabsim.experiments.store import load_results
+    from collabsim.experiments.sweep import SweepResult, sweep
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f"collabsim.experiments.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'collabsim.experiments' has no attribute {name!r}")

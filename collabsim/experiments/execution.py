@@ -9,6 +9,7 @@ experiment gives the same numbers however it is executed.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing.context
 import os
 import signal
@@ -164,17 +165,39 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="collabsim-parent-watch", daemon=True).start()
 
 
+_POOL: dict[int, ProcessPoolExecutor] = {}  # the pool of this process, by its size
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes started by ``spawn``: safe in a multi-threaded parent (``fork`` is not).
 
-    Workers start on the first submissions; each imports collabsim afresh.
+    Workers start on the first submissions; each imports collabsim afresh (about
+    a second). The pool is kept for the next experiment of this process (a
+    notebook running several), and ends with it.
     """
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_WorkerContext(),
-        initializer=_exit_with_parent,
-        initargs=(os.getpid(),),
-    )
+    pool = _POOL.get(workers)
+    if pool is None:
+        _drop_pool()
+        pool = _POOL[workers] = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_WorkerContext(),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
+    return pool
+
+
+def _drop_pool(terminate: bool = False) -> None:
+    """End the kept pool (at once, losing the runs in flight, if ``terminate``)."""
+    for pool in _POOL.values():
+        if terminate:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+    _POOL.clear()
+
+
+atexit.register(_drop_pool)
 
 
 def execute(
@@ -227,7 +250,7 @@ def execute(
             if progress:
                 progress(finished, total)
         return len(pending)
-    pool = _pool(min(workers, len(pending)))
+    pool = _pool(workers)
     try:
         queue = iter(pending)
         running: set[Future[tuple[dict[str, Any], dict[str, Any]]]] = set()
@@ -246,11 +269,8 @@ def execute(
                 if nxt is not None:
                     running.add(pool.submit(_execute, nxt))
     except BaseException:  # Ctrl-C or a store error: stop at once, keep what is stored
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()  # runs in flight are lost, and rerun next time
-        pool.shutdown(wait=True, cancel_futures=True)
+        _drop_pool(terminate=True)  # runs in flight are lost, and rerun next time
         raise
-    pool.shutdown(wait=True)
     return len(pending)
 
 
