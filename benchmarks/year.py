@@ -2,8 +2,8 @@
 
 Usage: .venv/bin/python benchmarks/year.py [--runs 7]
 
-Times the model alone (building and running the baseline's 455 days: 90
-warm-up days and a measured year), side by side in this process, as medians
+Times the model alone (building and running the baseline's whole run: a year
+of warm-up, the cohort's year and a year of follow-up), side by side in this process, as medians
 over ``--runs`` seeds; and the whole ``collabsim.run`` (with the output tables).
 """
 

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
-from collabsim.cases import Case, EventKind, draw_duration, sample
+from collabsim.cases import Case, EventKind, Track, draw_duration, sample
 from collabsim.dynamics import Clock, CollaborationState
 from collabsim.scenario import BARRIER_NAMES, Distribution, Scenario, Service
 from collabsim.streams import Purpose
@@ -145,18 +145,20 @@ class _Barrier:
         self.clock = clock
         self.p = getattr(scenario.barriers, self.name)
         self.on = self.p.intensity > 0.0
+        self.integration = 1.0 - scenario.barriers.sop.intensity  # SOP integration
+        self.automatic: frozenset[int] = frozenset()  # agencies on a shared case system
 
     def _count(
         self,
-        case: Case,
+        track: Track,
         kind: EventKind,
         agency: int | None,
         days: float = 0.0,
         other: int | None = None,
     ) -> None:
-        """Count one event of this barrier and leave it on the case."""
-        self.events.add(self.name, case)
-        case.note(self.clock.now, kind, agency, case.plan[case.step], days, other)
+        """Count one event of this barrier and leave it on the track's case."""
+        self.events.add(self.name, track.case)
+        track.note(self.clock.now, kind, agency, days, other)
 
 
 class Miscommunication(_Barrier):
@@ -169,21 +171,24 @@ class Miscommunication(_Barrier):
     wrong agency and bounced back: ``misroute_latency_factor`` times the
     channel's latency plus an exponential ``misroute_days``) or lost (found at
     the referrer's next follow-up and sent again), in the scenario's shares;
-    each lowers the handover's outcome by its penalty.
+    each lowers the handover's outcome by its penalty. Integrated SOPs (a
+    joint referral form and procedure) lower the chance by
+    ``sop.miscommunication_effect`` at full integration.
     """
 
     name = "miscommunication"
 
-    def referral(self, case: Case, i: int, j: int, latency: float, rate: float) -> Mishap | None:
+    def referral(self, track: Track, i: int, j: int, latency: float, rate: float) -> Mishap | None:
         """What happens to a referral from i to j over a channel of ``latency`` and ``rate``."""
         p = self.p
         if not self.on or rate <= 0.0:
             return None
         chance = p.intensity * rate * (1.0 - self.state.understanding(i, j))
-        if case.draw(Purpose.MISCOMMUNICATION, case.sends) >= chance:
+        chance *= 1.0 - self.integration * self.scenario.barriers.sop.miscommunication_effect
+        if track.draw(Purpose.MISCOMMUNICATION, track.sends) >= chance:
             return None
-        v = case.draw(Purpose.MISHAP, case.sends)
-        u = case.draw(Purpose.DELAY, case.sends)
+        v = track.draw(Purpose.MISHAP, track.sends)
+        u = track.draw(Purpose.DELAY, track.sends)
         if v < p.late_share:
             mishap = Mishap(EventKind.REFERRAL_LATE, latency + _exponential(p.late_days, u),
                             p.late_penalty)  # fmt: skip
@@ -192,7 +197,7 @@ class Miscommunication(_Barrier):
             mishap = Mishap(EventKind.REFERRAL_MISROUTED, delay, p.misrouted_penalty)
         else:
             mishap = Mishap(EventKind.REFERRAL_LOST, 0.0, p.lost_penalty)
-        self._count(case, mishap.kind, j, max(0.0, mishap.delay - latency), i)
+        self._count(track, mishap.kind, j, max(0.0, mishap.delay - latency), i)
         return mishap
 
 
@@ -202,21 +207,25 @@ class TaskDuplication(_Barrier):
     Finding: a receiving agency may repeat work already done. Assumption: an
     agency receiving a case another agency has assessed repeats the assessment
     (its staff time, and the child interviewed again) with chance
-    ``intensity * (1 - T[j, i])``: it redoes what it does not trust.
+    ``intensity * (1 - T[j, i])``: it redoes what it does not trust. Integrated
+    SOPs (a shared assessment) lower the chance by ``sop.duplication_effect`` at
+    full integration.
     """
 
     name = "task_duplication"
 
-    def duplicate(self, case: Case, i: int, j: int, service: str) -> Extra | None:
+    def duplicate(self, track: Track, i: int, j: int, service: str) -> Extra | None:
         """Whether j, taking ``service`` of the case over from i, repeats the assessment."""
         p = self.p
-        if not self.on or service == p.service or case.assessed_by in (None, j):
+        if not self.on or service == p.service or track.case.assessed_by in (None, j):
             return None
-        if case.draw(Purpose.DUPLICATION) >= p.intensity * (1.0 - self.state.trust(j, i)):
+        chance = p.intensity * (1.0 - self.state.trust(j, i))
+        chance *= 1.0 - self.integration * self.scenario.barriers.sop.duplication_effect
+        if track.draw(Purpose.DUPLICATION) >= chance:
             return None
         spec: Service = self.scenario.services[p.service]
-        days = draw_duration(spec.duration, case.draw(Purpose.DUPLICATION_DURATION))
-        self._count(case, EventKind.DUPLICATED_ASSESSMENT, j, days, i)
+        days = draw_duration(spec.duration, track.draw(Purpose.DUPLICATION_DURATION))
+        self._count(track, EventKind.DUPLICATED_ASSESSMENT, j, days, i)
         return Extra(days, int(spec.interviews_child))
 
 
@@ -226,30 +235,31 @@ class MissingReports(_Barrier):
     Finding: agencies do not report case status routinely. Assumption: a
     completed service goes unreported with chance
     ``intensity * (1 - reporting_discipline)``, never with a shared case
-    information system (reports are automatic); the case manager then learns
+    information system at an agency that uses it (reports are automatic;
+    ``shared_adoption`` of the agencies use it); the case manager then learns
     of it only at the next periodic follow-up, and a case whose registration
     goes unreported is missing from the recorded statistics.
     """
 
     name = "missing_reports"
 
-    def _missing(self, case: Case, j: int, discipline: float, purpose: Purpose) -> bool:
-        if not self.on or self.scenario.shared_case_system:
+    def _missing(self, track: Track, j: int, discipline: float, purpose: Purpose) -> bool:
+        if not self.on or j in self.automatic:
             return False
         chance = self.p.intensity * (1.0 - discipline)
-        if case.draw(purpose, case.attempt) >= chance:
+        if track.draw(purpose, track.attempt) >= chance:
             return False
         kind = EventKind.UNREPORTED if purpose is Purpose.REPORT else EventKind.UNRECORDED
-        self._count(case, kind, j)
+        self._count(track, kind, j)
         return True
 
-    def unreported(self, case: Case, j: int, discipline: float) -> bool:
+    def unreported(self, track: Track, j: int, discipline: float) -> bool:
         """Whether a service j completed goes unreported to the case manager."""
-        return self._missing(case, j, discipline, Purpose.REPORT)
+        return self._missing(track, j, discipline, Purpose.REPORT)
 
-    def unrecorded(self, case: Case, j: int, discipline: float) -> bool:
+    def unrecorded(self, track: Track, j: int, discipline: float) -> bool:
         """Whether the case's registration by j goes unreported to the case system."""
-        return self._missing(case, j, discipline, Purpose.RECORD)
+        return self._missing(track, j, discipline, Purpose.RECORD)
 
 
 class SectoralEgo(_Barrier):
@@ -266,20 +276,20 @@ class SectoralEgo(_Barrier):
 
     name = "sectoral_ego"
 
-    def receive(self, case: Case, i: int, j: int, ego: float) -> EgoDecision | None:
+    def receive(self, track: Track, i: int, j: int, ego: float) -> EgoDecision | None:
         """Whether j holds or refuses a referral from i (of another sector)."""
         p = self.p
         if not self.on or ego <= 0.0:
             return None
         chance = p.intensity * ego * (1.0 - self.state.trust(j, i))
-        if case.draw(Purpose.EGO, case.sends) >= chance:
+        if track.draw(Purpose.EGO, track.sends) >= chance:
             return None
-        if case.draw(Purpose.EGO_OUTCOME, case.sends) < p.refuse_share:
-            self._count(case, EventKind.REFUSED, j, p.refusal_notice_days, i)
+        if track.draw(Purpose.EGO_OUTCOME, track.sends) < p.refuse_share:
+            self._count(track, EventKind.REFUSED, j, p.refusal_notice_days, i)
             self.state.handover(i, j, 0.0)
             return EgoDecision(True, p.refusal_notice_days, 0.0)
-        delay = _exponential(p.hold_days, case.draw(Purpose.HOLD, case.sends))
-        self._count(case, EventKind.HELD, j, delay, i)
+        delay = _exponential(p.hold_days, track.draw(Purpose.HOLD, track.sends))
+        self._count(track, EventKind.HELD, j, delay, i)
         return EgoDecision(False, delay, p.hold_penalty)
 
 
@@ -294,17 +304,17 @@ class SopFragmentation(_Barrier):
 
     name = "sop"
 
-    def reintake(self, case: Case, j: int, formal_link: bool) -> Extra | None:
+    def reintake(self, track: Track, j: int, formal_link: bool) -> Extra | None:
         """Whether j runs its own intake on the case's next service."""
         p = self.p
-        if not self.on or case.plan[case.step] == p.service:
+        if not self.on or track.service == p.service:
             return None
         chance = p.intensity * (p.formal_link_factor if formal_link else 1.0)
-        if case.draw(Purpose.REINTAKE) >= chance:
+        if track.draw(Purpose.REINTAKE) >= chance:
             return None
         spec = self.scenario.services[p.service]
-        days = draw_duration(spec.duration, case.draw(Purpose.REINTAKE_DURATION))
-        self._count(case, EventKind.REINTAKE, j, days)
+        days = draw_duration(spec.duration, track.draw(Purpose.REINTAKE_DURATION))
+        self._count(track, EventKind.REINTAKE, j, days)
         return Extra(days, int(spec.interviews_child))
 
 
@@ -319,14 +329,14 @@ class FacilityDistrust(_Barrier):
 
     name = "facility_distrust"
 
-    def bypass(self, case: Case, i: int, j: int) -> bool:
+    def bypass(self, track: Track, i: int, j: int) -> bool:
         """Whether i passes over j."""
         if not self.on:
             return False
         chance = self.p.intensity * (1.0 - self.state.readiness(i, j))
-        if case.draw(Purpose.BYPASS, case.sends) >= chance:
+        if track.draw(Purpose.BYPASS, track.sends) >= chance:
             return False
-        self._count(case, EventKind.BYPASS, i, other=j)
+        self._count(track, EventKind.BYPASS, i, other=j)
         return True
 
 
@@ -334,11 +344,12 @@ class Resources(_Barrier):
     """Barrier 7, resources short in quantity (vacant posts) and quality (rework).
 
     Assumption, quantity: ``vacancy_rate * intensity`` of each agency's posts
-    are unfilled (at least one person stays on duty). Assumption, quality: a
-    service must be redone with chance ``intensity * (1 - skill)``: the child
-    comes back after the service's usual lag and queues again, and the
-    handover's outcome drops by ``rework_penalty`` (Campello et al.: raising
-    the chance a case is completed cuts waits more than working faster).
+    are unfilled (at least one person stays on duty; an agency kind may set its
+    own rate). Beds are not posts. Assumption, quality: a service must be redone
+    with chance ``intensity * rework_scale * (1 - skill)``: the child comes back
+    after ``redo_wait`` (by default the service's usual lag) and queues again,
+    and the handover's outcome drops by ``rework_penalty`` (Campello et al.:
+    raising the chance a case is completed cuts waits more than working faster).
     """
 
     name = "resources"
@@ -350,23 +361,25 @@ class Resources(_Barrier):
         super().__init__(scenario, state, events, clock)
         self.vacant_posts = 0
 
-    def staff_on_duty(self, staff: int) -> int:
-        """Staff on duty of an agency with ``staff`` posts."""
+    def staff_on_duty(self, staff: int, vacancy_rate: float | None = None) -> int:
+        """Staff on duty of an agency with ``staff`` posts (its kind's own rate, if it has one)."""
         p = self.p
-        filled = max(1, int(staff * (1.0 - p.intensity * p.vacancy_rate) + 0.5))
+        rate = p.vacancy_rate if vacancy_rate is None else vacancy_rate
+        filled = max(1, int(staff * (1.0 - p.intensity * rate) + 0.5))
         self.vacant_posts += staff - filled
         return filled
 
-    def rework(self, case: Case, j: int, skill: float, spec: Timing) -> Rework | None:
+    def rework(self, track: Track, j: int, skill: float, spec: Timing) -> Rework | None:
         """Whether the service j just finished must be redone, and how."""
         if not self.on:
             return None
-        if case.draw(Purpose.REWORK, case.attempt) >= self.p.intensity * (1.0 - skill):
+        p = self.p
+        if track.draw(Purpose.REWORK, track.attempt) >= p.intensity * p.rework_scale * (1 - skill):
             return None
-        nxt = case.attempt + 1  # the redo's own draws
-        duration = sample(spec.duration, case, Purpose.DURATION, nxt)
-        wait = sample(spec.lag, case, Purpose.LAG, case.attempt)
-        self._count(case, EventKind.REWORK, j, wait)
+        nxt = track.attempt + 1  # the redo's own draws
+        duration = sample(spec.duration, track, Purpose.DURATION, nxt)
+        wait = sample(p.redo_wait or spec.lag, track, Purpose.LAG, track.attempt)
+        self._count(track, EventKind.REWORK, j, wait)
         return Rework(duration, wait, self.p.rework_penalty)
 
 

@@ -11,6 +11,7 @@ counts, for experiments. Both give identical summaries.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from bisect import bisect_right
@@ -23,7 +24,17 @@ from typing import Literal, NamedTuple
 from collabsim.scenario import Distribution, Scenario
 from collabsim.streams import Purpose, uniform
 
-__all__ = ["Case", "CaseEvent", "CaseGenerator", "EventKind", "Trail", "draw_duration", "sample"]
+__all__ = [
+    "Case",
+    "CaseEvent",
+    "CaseGenerator",
+    "EventKind",
+    "Phase",
+    "Track",
+    "Trail",
+    "draw_duration",
+    "sample",
+]
 
 Trail = Literal["full", "lean"]
 """How much of a case's history is kept: every event, or the counts only."""
@@ -31,12 +42,12 @@ Trail = Literal["full", "lean"]
 _NORMAL = NormalDist()
 
 
-def sample(dist: Distribution, case: Case, purpose: Purpose, occurrence: int = 0) -> float:
-    """A duration for one decision of a case: drawn from its stream only when it can vary."""
+def sample(dist: Distribution, track: Track, purpose: Purpose, occurrence: int = 0) -> float:
+    """A duration for one decision of a track's step: drawn only when it can vary."""
     kind = dist.dist
     if kind == "fixed" or dist.mean == 0.0:
         return dist.mean
-    u = uniform(case.key, purpose, case.step, occurrence)
+    u = uniform(track.case.key, purpose, track.slots[track.pos], occurrence)
     if kind == "exponential":
         return -dist.mean * math.log(1.0 - u)
     return draw_duration(dist, u)
@@ -56,10 +67,16 @@ def draw_duration(dist: Distribution, u: float) -> float:
         return dist.mean
     if dist.dist == "exponential":
         return -dist.mean * math.log(1.0 - u)
-    sigma2 = math.log1p(dist.cv * dist.cv)
-    mu = math.log(dist.mean) - sigma2 / 2.0
+    mu, sigma = _lognormal(dist.mean, dist.cv)
     z = _NORMAL.inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
-    return math.exp(mu + math.sqrt(sigma2) * z)
+    return math.exp(mu + sigma * z)
+
+
+@functools.lru_cache(maxsize=256)
+def _lognormal(mean: float, cv: float) -> tuple[float, float]:
+    """The log-scale parameters (mu, sigma) of a lognormal with this mean and CV."""
+    sigma2 = math.log1p(cv * cv)
+    return math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
 
 
 class EventKind(IntEnum):
@@ -83,6 +100,10 @@ class EventKind(IntEnum):
     AWAITING_FOLLOW_UP = 15
     BYPASS = 16
     CLOSED = 17
+    WITHDRAWN = 18
+    DROPPED = 19
+    TRACK_ENDED = 20
+    OUT_OF_HOURS = 21
 
     @property
     def label(self) -> str:
@@ -105,6 +126,7 @@ class CaseEvent(NamedTuple):
             service's drawn duration), if any.
         other: the other agency involved (the referrer, the agency passed
             over), if any.
+        track: the track it belongs to (the plan index of the track's first step).
     """
 
     time: float
@@ -113,6 +135,73 @@ class CaseEvent(NamedTuple):
     service: str = ""
     days: float = 0.0
     other: int | None = None
+    track: int = 0
+
+
+Phase = list[list[str]]
+"""Tracks that run at the same time, each a list of services in order."""
+
+
+@dataclass(slots=True, eq=False)
+class Track:
+    """One line of a case's services, run in order while other tracks of its phase run too.
+
+    A track moves from service to service (its steps); decisions about it
+    draw from the case's stream keyed by the step's place in the whole plan
+    (its slot), so that they are the same in any scenario with the same plan.
+
+    Attributes:
+        case: the case.
+        index: the plan index of its first step (names the track in the trail).
+        services: its services, in order.
+        slots: each service's place in the case's whole plan.
+        pos: the current step (-1 before the first).
+        holder: the agency that did its last service.
+        attempt: attempts at the current step so far (reworks add one).
+        sends: referrals of the current step sent so far.
+        excluded: agencies that refused the current step.
+        penalty: what mishaps took off the current handover's outcome.
+        unreported_since: when a completion its manager was not told of happened.
+        urgent: its services are urgent (the case's urgent phase).
+    """
+
+    case: Case
+    index: int
+    services: list[str]
+    slots: list[int]
+    pos: int = -1
+    holder: int | None = None
+    attempt: int = 0
+    sends: int = 0
+    excluded: set[int] = field(default_factory=set)
+    penalty: float = 0.0
+    unreported_since: float | None = None
+    urgent: bool = False
+
+    @property
+    def service(self) -> str:
+        """The current step's service."""
+        return self.services[self.pos]
+
+    @property
+    def slot(self) -> int:
+        """The current step's place in the case's whole plan."""
+        return self.slots[self.pos]
+
+    def draw(self, purpose: Purpose, occurrence: int = 0) -> float:
+        """The uniform number for one decision at the current step (:mod:`collabsim.streams`)."""
+        return uniform(self.case.key, purpose, self.slots[self.pos], occurrence)
+
+    def note(
+        self,
+        time: float,
+        kind: EventKind,
+        agency: int | None = None,
+        days: float = 0.0,
+        other: int | None = None,
+    ) -> None:
+        """Count an event of the current step on the case (and keep it, with the full trail)."""
+        self.case.note(time, kind, agency, self.services[self.pos], days, other, self.index)
 
 
 @dataclass(slots=True, eq=False)
@@ -126,17 +215,28 @@ class Case:
         risk: the risk level.
         channel: the entry channel.
         reported_at: report time in days.
-        plan: the services the case needs, in order.
+        phases: its plan: phases in order, each of tracks that run at the
+            same time, each a list of services in order.
         key: the case's 64-bit random key (see :mod:`collabsim.streams`).
-        priority: its place in queues (0 first).
-        measured: reported after the warm-up (counts in the statistics).
+        priority: its place in queues (0 first: urgent work; then the risk
+            levels served first; then the rest).
+        measured: reported in the measured window (the cohort the statistics follow).
         counts: how many events of each :class:`EventKind` it has had.
         log: every event, with the full trail; ``None`` with the lean one.
-        attempt: attempts at the current step so far (reworks add one).
-        sends: referrals of the current step sent so far.
+        phase: the current phase (-1 before the first).
+        urgent_phase: the last phase whose work is urgent (-1: none).
+        tracks: the current phase's tracks.
+        holder: the agency that did its latest service.
         service_days: staff time of its finished service attempts (a redone
             service counts each time; re-intake and duplicated assessment
-            time included).
+            time included; stays not).
+        first_start: when each service first started.
+        stay_days: the length of its first stay at the norms' stay service.
+        drop_at: the slot at which the family stops coming, if it does.
+        ended: the case left the system (closed, or dropped).
+        unreported_since: the latest silent end of a track of the phase just over (a
+            completion the manager was not told of): the next phase inherits it.
+        repeat_of: the case whose child this is, reported again.
     """
 
     id: int
@@ -145,32 +245,43 @@ class Case:
     risk: str
     channel: str
     reported_at: float
-    plan: list[str]
+    phases: list[Phase]
     key: int
-    priority: int = 1
+    priority: int = 2
     measured: bool = True
     counts: list[int] = field(default_factory=lambda: [0] * N_KINDS)
     log: list[CaseEvent] | None = None
-    step: int = -1
-    attempt: int = 0
-    sends: int = 0
+    phase: int = -1
+    urgent_phase: int = -1
+    tracks: list[Track] = field(default_factory=list)
+    open_tracks: int = 0
     holder: int | None = None
     manager: int | None = None
     manager_since: float = 0.0
     assessed_by: int | None = None
     seen: set[int] = field(default_factory=set)
-    excluded: set[int] = field(default_factory=set)
-    unreported_since: float | None = None
+    interviewed_at: set[int] = field(default_factory=set)
     registered: bool = False
     recorded: bool = False
-    penalty: float = 0.0
     interviews: int = 0
     duplicated_days: float = 0.0
     service_days: float = 0.0
     first_care_at: float | None = None
     first_manager_service_at: float | None = None
+    first_start: dict[str, float] = field(default_factory=dict)
     closed_at: float | None = None
+    dropped_at: float | None = None
+    unreported_since: float | None = None
+    stay_days: float | None = None
+    drop_at: int | None = None
+    ended: bool = False
+    repeat_of: int | None = None
     last_progress: float = 0.0
+
+    @property
+    def plan(self) -> list[str]:
+        """Every service of the plan, phase by phase and track by track."""
+        return [svc for phase in self.phases for track in phase for svc in track]
 
     def note(
         self,
@@ -180,15 +291,12 @@ class Case:
         service: str = "",
         days: float = 0.0,
         other: int | None = None,
+        track: int = 0,
     ) -> None:
         """Count an event and, with the full trail, keep it."""
         self.counts[kind] += 1
         if self.log is not None:
-            self.log.append(CaseEvent(time, kind, agency, service, days, other))
-
-    def draw(self, purpose: Purpose, occurrence: int = 0) -> float:
-        """The uniform number for one decision at the current step (:mod:`collabsim.streams`)."""
-        return uniform(self.key, purpose, self.step, occurrence)
+            self.log.append(CaseEvent(time, kind, agency, service, days, other, track))
 
 
 class _Shares:
@@ -238,47 +346,79 @@ class CaseGenerator:
         p = scenario.pathway
         self._entry = _Shares(p.entry)
         self._routing = {k: _Shares(row) for k, row in p.routing.items() if row}
+        self._care = {k for k, svc in scenario.services.items() if svc.stage == "care"}
 
     def next_gap(self, city: str) -> float:
         """Days until the next report from ``city`` (``inf`` for a zero rate)."""
         rate = self._rates[city]
         return self.rng.expovariate(rate) if rate > 0 else math.inf
 
-    def new_case(self, city: str, now: float, warmup: float) -> Case:
-        """Draw a new case reported now in ``city``."""
-        a = self.scenario.arrivals
+    def new_case(self, city: str, now: float, window: tuple[float, float]) -> Case:
+        """Draw a new case reported now in ``city`` (``window``: the measured window)."""
         r = self.rng
         case_type = self._types.pick(r.random())
         risk = self._risks.pick(r.random())
         channel = self._channels.pick(r.random())
-        key = r.getrandbits(64)
-        plan = self._plan(case_type, risk, key)
-        entry = a.entry_channels[channel].service
-        if entry is not None:
-            plan.insert(0, entry)
         self.count += 1
+        return self._case(
+            self.count, city, case_type, risk, channel, now, r.getrandbits(64), window
+        )
+
+    def repeat(self, case: Case, now: float, window: tuple[float, float]) -> Case:
+        """The same child reported again: same city, type, risk and channel, a new key."""
+        self.count += 1
+        key = (case.key * 0x9E3779B97F4A7C15 + 1) & ((1 << 64) - 1)
+        new = self._case(self.count, case.city, case.case_type, case.risk, case.channel, now, key,
+                         window)  # fmt: skip
+        new.repeat_of = case.id
+        return new
+
+    def _case(
+        self,
+        number: int,
+        city: str,
+        case_type: str,
+        risk: str,
+        channel: str,
+        now: float,
+        key: int,
+        window: tuple[float, float],
+    ) -> Case:
+        phases, urgent = self._phases(case_type, risk, channel, key)
         case = Case(
-            self.count,
+            number,
             city,
             case_type,
             risk,
             channel,
             now,
-            plan,
+            phases,
             key,
-            priority=0 if risk in self._first else 1,
-            measured=now >= warmup,
+            priority=1 if risk in self._first else 2,
+            measured=window[0] <= now < window[1],
             log=[] if self.trail == "full" else None,
             last_progress=now,
+            urgent_phase=urgent,
         )
+        attrition = self.scenario.attrition
+        care = [k for k, svc in enumerate(case.plan) if svc in self._care]
+        if care and uniform(key, Purpose.ATTRITION, 0, 0) < attrition.lost_to_follow_up:
+            case.drop_at = care[int(uniform(key, Purpose.ATTRITION, 0, 1) * len(care))]
         case.note(now, EventKind.REPORTED)
         return case
 
-    def _plan(self, case_type: str, risk: str, key: int) -> list[str]:
+    def _phases(self, case_type: str, risk: str, channel: str, key: int) -> tuple[list[Phase], int]:
+        """The case's plan (entry, urgent services, care tracks, closure) and its urgent phase.
+
+        Everything up to and including the urgent phase is urgent work; the
+        urgent phase is -1 when the case's risk level has no urgent path.
+        """
         p = self.scenario.pathway
-        n = 0
+        entry = self.scenario.arrivals.entry_channels[channel].service
+        phases: list[Phase] = [[[entry]]] if entry is not None else []
         if p.kind == "routing":
             steps = [self._entry.pick(uniform(key, Purpose.PLAN, 0, 0))]
+            n = 0
             while len(steps) < p.max_steps:
                 row = self._routing.get(steps[-1])
                 n += 1
@@ -286,21 +426,35 @@ class CaseGenerator:
                 if row is None or x >= row.total:
                     break
                 steps.append(row.pick(x))
-            return steps
+            return [*phases, [steps]], -1
+        needed = self._needs(case_type, risk, key)
+        urgent = [svc for svc in p.urgent.get(risk, []) if needed.get(svc)]
+        first, rest = p.entry_steps[:1], p.entry_steps[1:]
+        phases += [[first]] if first else []
+        phases += [[[svc] for svc in urgent]] if urgent else []
+        # a risk level with an urgent path is responded to at once, even when
+        # the child needs none of its services
+        urgent_phase = len(phases) - 1 if risk in p.urgent else -1
+        phases += [[rest]] if rest else []
+        tracks = p.tracks or [p.order]
+        care = [
+            [svc for svc in track for _ in range(needed.get(svc, 0)) if svc not in urgent]
+            for track in tracks
+        ]
+        phases += [[t for t in care if t]] if any(care) else []
+        phases += [[list(p.closing_steps)]] if p.closing_steps else []
+        return phases, urgent_phase
+
+    def _needs(self, case_type: str, risk: str, key: int) -> dict[str, int]:
+        """How many sessions of each care service the case needs (0: not needed)."""
+        p = self.scenario.pathway
         mult = p.risk_multiplier.get(risk, {})
-        plan = list(p.entry_steps)
-        needs = p.plans[case_type]
-        for svc in p.order:
-            item = needs.get(svc)
-            if item is None:
-                continue
-            need = uniform(key, Purpose.PLAN, 0, n)
-            extra = _poisson(item.sessions - 1.0, uniform(key, Purpose.PLAN, 0, n + 1))
-            n += 2
-            if need < min(1.0, item.p * mult.get(svc, 1.0)):
-                plan.extend([svc] * (1 + extra))
-        plan.extend(p.closing_steps)
-        return plan
+        out = {}
+        for n, (svc, item) in enumerate(p.plans[case_type].items()):
+            need = uniform(key, Purpose.PLAN, 0, 2 * n)
+            extra = _poisson(item.sessions - 1.0, uniform(key, Purpose.PLAN, 0, 2 * n + 1))
+            out[svc] = 1 + extra if need < min(1.0, item.p * mult.get(svc, 1.0)) else 0
+        return out
 
 
 def _poisson(mean: float, u: float) -> int:

@@ -187,7 +187,8 @@ def validate(
 KEY_OUTPUTS = [
     "handling_days_median",
     "handling_days_p90",
-    "handling_days_mean",
+    "handling_days_mean_closed",
+    "open_share",
     "first_service_days_median",
     "interviews_per_child",
     "cases_closed",
@@ -342,12 +343,24 @@ def compare(
     _exit_if_failed(result.failed, result.damaged)
 
 
+REWORK = "barriers.resources.rework_scale"
+"""The assumption ``attribute`` reports the ranking across by default."""
+
+
 @_command
 def attribute(
     scenario: ScenarioArg,
     reps: Reps = 5,
     seed: Seed = 0,
     out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    across: Annotated[
+        str | None,
+        typer.Option(
+            help="An assumption with a range in the scenario's ranges table: the attribution is "
+            "also run at both ends of its range, and the rankings compared (default: "
+            f"{REWORK} when the scenario gives its range; 'none' to skip).",
+        ),
+    ] = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
@@ -355,23 +368,30 @@ def attribute(
 ) -> None:
     """How many days each of the seven barriers costs (Shapley values, 95% CIs)."""
     from collabsim.experiments import attribute as run_attribution
+    from collabsim.experiments import attribute_across
     from collabsim.outputs import fmt
     from collabsim.plots import plot_attribution
 
     params = _load(scenario)
     folder = out or Path("out") / f"{scenario.stem}-attribution"
-    with _Bar(f"128 barrier combinations x {reps}") as bar:
-        result = run_attribution(
-            params,
-            reps,
-            seed=seed,
-            out=folder,
-            workers=workers,
-            scheduler=scheduler,
-            progress=bar,
-            size_check=not no_size_check,
-            add=add,
-        )
+    key = across if across is not None else (REWORK if REWORK in params.ranges else "none")
+    if key != "none" and key not in params.ranges:
+        _fail(ValueError(f"--across {key}: {scenario} gives no range for it "
+                         f"(its ranges: {', '.join(params.ranges) or 'none'})"))  # fmt: skip
+    options: dict[str, Any] = {
+        "seed": seed,
+        "workers": workers,
+        "scheduler": scheduler,
+        "size_check": not no_size_check,
+        "add": add,
+    }
+    across_result = None
+    with _Bar(f"{1 if key == 'none' else 3} x 128 barrier combinations x {reps}") as bar:
+        if key == "none":
+            result = run_attribution(params, reps, out=folder, progress=bar, **options)
+        else:
+            across_result = attribute_across(params, key, reps, out=folder, progress=bar, **options)
+            result = across_result.attributions["scenario"]
     _show(
         f"{params.name}: days of handling time each barrier costs",
         ("barrier", "output", "days", "95% CI"),
@@ -386,8 +406,44 @@ def attribute(
     with staged(folder) as stage:
         result.table.to_csv(stage / "attribution.csv", index=False)
         plot_attribution(result.table, stage / "attribution.png")
-    console.print(f"Wrote {folder}/attribution.csv and attribution.png")
-    _exit_if_failed([], result.damaged)
+        if across_result is not None:
+            across_result.table.to_csv(stage / "attribution-across.csv", index=False)
+    if across_result is not None:
+        _show_across(across_result)
+    console.print(f"Wrote {folder}/attribution.csv and attribution.png"
+                  + (", attribution-across.csv" if across_result is not None else ""))  # fmt: skip
+    _exit_if_failed(
+        [], [d for a in ([result] if across_result is None
+                         else across_result.attributions.values()) for d in a.damaged]
+    )  # fmt: skip
+
+
+def _show_across(across: Any) -> None:
+    """The ranking at the assumption's value and both ends, and whether it changes."""
+    from collabsim.outputs import fmt
+
+    v = across.values
+    for output, stable in across.stable.items():
+        rows = across.table[across.table["output"] == output]
+        pivot = rows.pivot(index="barrier", columns="point", values=["days", "rank"])
+        order = rows[rows["point"] == "scenario"].sort_values("rank")["barrier"]
+        _show(
+            f"{output}: ranking across {across.key} "
+            f"(low {fmt(v['low'])}, scenario {fmt(v['scenario'])}, high {fmt(v['high'])})",
+            ("barrier", "rank (low)", "rank (scenario)", "rank (high)", "days (low)",
+             "days (scenario)", "days (high)"),
+            ((b, *(str(int(pivot.loc[b, ("rank", p)])) for p in ("low", "scenario", "high")),
+              *(fmt(float(pivot.loc[b, ("days", p)])) for p in ("low", "scenario", "high")))
+             for b in order),
+            texts=1,
+        )  # fmt: skip
+        if stable:
+            console.print(f"The ranking on {output} is the same across {across.key}'s range.")
+        else:
+            console.print(
+                Text(f"The ranking on {output} depends on {across.key}, an assumption: "
+                     "read it as conditional on that value.", "yellow")
+            )  # fmt: skip
 
 
 @_command

@@ -32,8 +32,10 @@ BYTES_PER_AGENCY = 4 * 2**10
 """An agency, its node in the network and its share of the daily state."""
 BYTES_PER_EDGE = 1024
 """A referral-network edge (networkx dictionaries) and the trust of its two pairs."""
-SECONDS_PER_CASE = 4e-4
-"""Simulating one case and building its outputs (measured ~0.25-0.4 ms)."""
+SECONDS_PER_CASE = 1.2e-3
+"""Simulating one case and building its outputs (measured ~0.7-1.1 ms with parallel tracks)."""
+SECONDS_PER_BACKGROUND_JOB = 3e-5
+"""One piece of background work with its queueing (measured ~20 us)."""
 SECONDS_PER_CHOICE = 2e-6
 """Per case and per provider that its widest referral chooses among (measured ~1.2 us)."""
 SECONDS_PER_AGENCY_DAY = 2e-7
@@ -80,6 +82,12 @@ def footprint(scenario: Scenario) -> Footprint:
     memory += BYTES_PER_EDGE * edges
     seconds = (SECONDS_PER_CASE + SECONDS_PER_CHOICE * widest) * cases
     seconds += SECONDS_PER_AGENCY_DAY * days * agencies
+    jobs = sum(
+        counts[k] * t.background.jobs_per_year
+        for k, t in scenario.agencies.items()
+        if t.background is not None
+    )
+    seconds += SECONDS_PER_BACKGROUND_JOB * jobs * days / 365.0
     return Footprint(agencies, edges, cases, memory, seconds)
 
 

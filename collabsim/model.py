@@ -19,14 +19,15 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from collabsim.agency import Agency, Job
+from collabsim.agency import BACKGROUND, URGENT, Agency, Job, Pool
 from collabsim.barriers import Barriers
-from collabsim.cases import Case, CaseGenerator, EventKind, Trail, sample
+from collabsim.calendar import working_time
+from collabsim.cases import Case, CaseGenerator, EventKind, Track, Trail, draw_duration, sample
 from collabsim.dynamics import CollaborationState, Indices
 from collabsim.events import EventQueue
 from collabsim.network import Geography, agency_specs, referral_network
-from collabsim.scenario import BARRIER_NAMES, Distribution, Scenario
-from collabsim.streams import Purpose
+from collabsim.scenario import BARRIER_NAMES, Background, Distribution, Scenario
+from collabsim.streams import Purpose, uniform
 
 __all__ = ["SERIES", "CollaborationModel"]
 
@@ -40,6 +41,7 @@ class _ServiceInfo(NamedTuple):
     care: bool
     managing: bool
     registers: bool
+    stay: bool
 
 
 SERIES = (
@@ -74,13 +76,19 @@ class CollaborationModel(mesa.Model):
         super().__init__(rng=seed)
         self.params = params
         self.seed = seed
-        (arrival_ss,) = np.random.SeedSequence(seed).spawn(1)
+        arrival_ss, background_ss = np.random.SeedSequence(seed).spawn(2)
         arrivals = random.Random(int(arrival_ss.generate_state(1, dtype=np.uint64)[0]))
+        self._key = int(background_ss.generate_state(1, dtype=np.uint64)[0])
         self.clock = EventQueue()
         run = params.run
         self.warmup = float(run.warmup_days)
+        self.window = (self.warmup, run.cohort_end)
         specs = agency_specs(params)
-        self.network = referral_network(params, specs)
+        adoption = params.shared_adoption
+        self.adopters = frozenset(
+            i for i in range(len(specs)) if uniform(self._key, Purpose.ADOPTION, i) < adoption
+        )
+        self.network = referral_network(params, specs, self.adopters)
         self.geography = Geography(params)
         templates = [params.agencies[s.kind] for s in specs]
         ego_intensity = params.barriers.sectoral_ego.intensity
@@ -93,12 +101,19 @@ class CollaborationModel(mesa.Model):
             self.clock,
         )
         self.barriers = Barriers(params, self.state, self.clock)
-        window = (self.warmup, float(run.days))
+        if params.shared_case_system:
+            self.barriers.missing_reports.automatic = self.adopters
+        measured = (self.warmup, float(run.days))
         resources = self.barriers.resources
+        hours = {h: working_time(params.calendar, h, run.days) for h in ("office", "24h")}
+        self.office = hours["office"]
         self.agencies = [
-            Agency(self, i, spec, t, resources.staff_on_duty(t.staff), window)
+            Agency(
+                self, i, spec, t, resources.staff_on_duty(t.staff, t.vacancy_rate),
+                hours[t.hours], measured,
+            )
             for i, (spec, t) in enumerate(zip(specs, templates, strict=True))
-        ]
+        ]  # fmt: skip
         self._providers: dict[str, list[Agency]] = {svc: [] for svc in params.services}
         for a in self.agencies:
             for svc in a.services:
@@ -108,10 +123,10 @@ class CollaborationModel(mesa.Model):
             (i, j): (d["latency_days"], d["miscommunication"])
             for i, j, d in self.network.edges(data=True)
         }
-        unlinked = params.channels[
-            params.shared_channel if params.shared_case_system else params.default_channel
-        ]
-        self._unlinked = (unlinked.latency_days, unlinked.miscommunication)
+        default = params.channels[params.default_channel]
+        shared = params.channels[params.shared_channel] if params.shared_case_system else default
+        self._unlinked = (default.latency_days, default.miscommunication)
+        self._unlinked_shared = (shared.latency_days, shared.miscommunication)
         self._reach: dict[tuple[int, str], list[Agency]] = {}  # (referrer, service)
         self._walk_in: dict[tuple[str, str], list[Agency]] = {}  # (city, service)
         managing = {k for k, s in params.services.items() if s.stage == "case_management"}
@@ -119,17 +134,24 @@ class CollaborationModel(mesa.Model):
             name: _ServiceInfo(
                 s.duration, s.lag, int(s.interviews_child), s.stage == "care",
                 s.stage == "case_management", name in (managing or params.services),
+                s.kind == "stay",
             )
             for name, s in params.services.items()
         }  # fmt: skip
         self.generator = CaseGenerator(params, arrivals, trail)
         self.cases: list[Case] = []
         self.closed = 0
+        self.ended = 0
         self.reports_due = 0
         self.reports_made = 0
+        self._order = 0  # arrival order at the queues, to break ties
         self.indices = self._indices()
         for city in params.cities:
             self.clock.schedule(self.generator.next_gap(city), self._arrive, city)
+        for a, t in zip(self.agencies, templates, strict=True):
+            if t.background is not None and t.background.jobs_per_year > 0:
+                stream = random.Random(uniform(self._key, Purpose.BACKGROUND, a.index))
+                self.clock.schedule(0.0, self._background, a, stream, t.background)
         self._series: list[tuple[float, ...]] = []
 
     # ------------------------------------------------------------ clock
@@ -169,13 +191,13 @@ class CollaborationModel(mesa.Model):
 
     @property
     def backlog(self) -> int:
-        """Cases reported and not closed."""
-        return len(self.cases) - self.closed
+        """Cases reported and still in the system (not closed, not dropped)."""
+        return len(self.cases) - self.ended
 
     @property
     def waiting(self) -> int:
-        """Jobs waiting in agency queues."""
-        return sum(len(a.queue) for a in self.agencies)
+        """Jobs waiting in agency queues (for staff, on-call staff or a bed)."""
+        return sum(len(p.queue) for a in self.agencies for p in a.pools)
 
     @property
     def engagement(self) -> float:
@@ -207,7 +229,7 @@ class CollaborationModel(mesa.Model):
         i, events = self.indices, self.barriers.events
         self._series.append(
             (
-                self.steps, len(self.cases), self.closed, len(self.cases) - self.closed,
+                self.steps, len(self.cases), self.closed, len(self.cases) - self.ended,
                 self.waiting, i.engagement, i.motivation, i.capacity, self.mean_trust,
                 self.cross_sector_trust, *events.all.values(), *events.measured.values(),
             )
@@ -226,17 +248,63 @@ class CollaborationModel(mesa.Model):
 
     def _indices(self) -> Indices:
         knowledge = self.reports_made / self.reports_due if self.reports_due else 1.0
-        overloaded = sum(1 for a in self.agencies if a.queue) / max(1, len(self.agencies))
+        overloaded = sum(1 for a in self.agencies if a.staff.queue) / max(1, len(self.agencies))
         sop = 1.0 - self.params.barriers.sop.intensity
         return self.state.indices(sop, knowledge, 1.0 - overloaded)
 
     # ------------------------------------------------------- case flow
     def _arrive(self, city: str) -> None:
         now = self.clock.now
-        case = self.generator.new_case(city, now, self.warmup)
-        self.cases.append(case)
         self.clock.schedule(now + self.generator.next_gap(city), self._arrive, city)
-        self._next_step(case)
+        self._report(self.generator.new_case(city, now, self.window))
+
+    def _report(self, case: Case) -> None:
+        self.cases.append(case)
+        self._next_phase(case)
+
+    def _next_phase(self, case: Case) -> None:
+        """The case's phase is over: start every track of the next one, or close the case."""
+        case.phase += 1
+        if case.phase >= len(case.phases):
+            self._close(case)
+            return
+        start = sum(len(t) for phase in case.phases[: case.phase] for t in phase)
+        urgent = case.phase <= case.urgent_phase
+        case.tracks = []
+        for services in case.phases[case.phase]:
+            slots = list(range(start, start + len(services)))
+            track = Track(case, start, services, slots, holder=case.holder, urgent=urgent)
+            track.unreported_since = case.unreported_since  # the last phase's silent ends
+            case.tracks.append(track)
+            start += len(services)
+        case.open_tracks = len(case.tracks)
+        case.unreported_since = None
+        for track in case.tracks:
+            self._next_step(track)
+
+    def _close(self, case: Case) -> None:
+        now = self.clock.now
+        case.closed_at = now
+        case.ended = True
+        self.closed += 1
+        self.ended += 1
+        case.note(now, EventKind.CLOSED, case.holder)
+        attrition = self.params.attrition
+        if uniform(case.key, Purpose.REPEAT) < attrition.repeat_report:
+            key = uniform(case.key, Purpose.REPEAT_AFTER)
+            later = now + draw_duration(attrition.repeat_after, key)
+            self.clock.schedule(later, self._report_again, case)
+
+    def _report_again(self, case: Case) -> None:
+        self._report(self.generator.repeat(case, self.clock.now, self.window))
+
+    def _drop(self, track: Track) -> None:
+        """The family stops coming: the case leaves the system unfinished."""
+        case, now = track.case, self.clock.now
+        case.ended = True
+        case.dropped_at = now
+        self.ended += 1
+        track.note(now, EventKind.DROPPED, track.holder)
 
     def _follow_up_time(self, case: Case, t: float) -> float:
         """The referrer's next periodic follow-up of the case after time ``t``."""
@@ -244,49 +312,69 @@ class CollaborationModel(mesa.Model):
         every = self.params.run.follow_up_interval_days
         return base + max(1, math.ceil((t - base) / every)) * every
 
-    def _next_step(self, case: Case) -> None:
-        """The case's previous step is done: move it to its next service, or close it."""
-        now = self.clock.now
-        case.step += 1
-        case.attempt = case.sends = 0
-        case.excluded.clear()
-        case.penalty = 0.0
-        case.last_progress = now
-        if case.step >= len(case.plan):
-            case.closed_at = now
-            self.closed += 1
-            case.note(now, EventKind.CLOSED, case.holder)
+    def _next_step(self, track: Track) -> None:
+        """The track's previous step is done: move it to its next service, or end it."""
+        case = track.case
+        if case.ended:
             return
-        svc = case.plan[case.step]
-        holder, manager = case.holder, case.manager
-        if holder is not None and svc in self.agencies[holder].services:
-            self._admit(case, self.agencies[holder], None)
-        elif manager is not None:
+        now = self.clock.now
+        track.pos += 1
+        track.attempt = track.sends = 0
+        track.excluded.clear()
+        track.penalty = 0.0
+        case.last_progress = now
+        if track.pos >= len(track.services):
+            case.note(now, EventKind.TRACK_ENDED, None, "", 0.0, None, track.index)
+            if track.unreported_since is not None:  # the manager has not heard it ended
+                case.unreported_since = max(case.unreported_since or 0.0, track.unreported_since)
+            case.open_tracks -= 1
+            if not case.open_tracks:
+                self._next_phase(case)
+            return
+        if track.slot == case.drop_at:
+            self._drop(track)
+            return
+        svc = track.service
+        attrition = self.params.attrition
+        withdraws = svc == attrition.withdrawal_service and attrition.withdrawal > 0.0
+        if withdraws and track.draw(Purpose.WITHDRAWAL) < attrition.withdrawal:  # cabut laporan
+            track.note(now, EventKind.WITHDRAWN, track.holder)
+            self._next_step(track)
+            return
+        holder, manager = track.holder, case.manager
+        local = holder is not None and svc in self.agencies[holder].services
+        if manager is not None and (not local or holder == manager):
             t = now
-            if case.unreported_since is not None:
+            if track.unreported_since is not None:
                 # the manager learns of the unreported completion at its next follow-up
-                t = max(now, self._follow_up_time(case, case.unreported_since))
-                case.unreported_since = None
+                t = max(now, self._follow_up_time(case, track.unreported_since))
+                track.unreported_since = None
                 if t > now:
-                    case.note(now, EventKind.AWAITING_FOLLOW_UP, manager, days=t - now)
+                    track.note(now, EventKind.AWAITING_FOLLOW_UP, manager, days=t - now)
             if svc in self.agencies[manager].services:
-                self.clock.schedule(t, self._admit, case, self.agencies[manager], None)
+                if t > now:
+                    self.clock.schedule(t, self._admit, track, self.agencies[manager], None)
+                else:
+                    self._admit(track, self.agencies[manager], None)
             else:
-                self.clock.schedule(t, self._refer, case)
+                self.clock.schedule(t, self._refer, track)
+        elif local:
+            assert holder is not None
+            self._admit(track, self.agencies[holder], None)
         elif holder is not None:
-            self._refer(case)
+            self._refer(track)
         else:
-            self._admit(case, self._first_contact(case, svc), None)
+            self._admit(track, self._first_contact(case.city, svc, track), None)
 
-    def _first_contact(self, case: Case, svc: str) -> Agency:
+    def _first_contact(self, city: str, svc: str, track: Track) -> Agency:
         """The agency a reporter walks into: one offering ``svc`` in the case's city."""
-        key = (case.city, svc)
+        key = (city, svc)
         local = self._walk_in.get(key)
         if local is None:
-            here = self.geography.local(case.city)
+            here = self.geography.local(city)
             providers = self._providers[svc]
             local = self._walk_in[key] = [a for a in providers if a.city in here] or providers
-        return local[int(case.draw(Purpose.FIRST_CONTACT) * len(local))]
+        return local[int(track.draw(Purpose.FIRST_CONTACT) * len(local))]
 
     def _candidates(self, i: int, svc: str) -> list[Agency]:
         """The providers of ``svc`` agency i can reach: its links, and its place's near places."""
@@ -301,19 +389,21 @@ class CollaborationModel(mesa.Model):
             self._reach[key] = found
         return found
 
-    def _refer(self, case: Case) -> None:
-        """Send the case's next service as a referral from its manager (or holder)."""
+    def _refer(self, track: Track) -> None:
+        """Send the track's next service as a referral from the case's manager (or holder)."""
+        case = track.case
+        if case.ended:
+            return
         now = self.clock.now
-        i = case.manager if case.manager is not None else case.holder
+        i = case.manager if case.manager is not None else track.holder
         assert i is not None
         referrer = self.agencies[i]
-        svc = case.plan[case.step]
-        candidates = self._candidates(i, svc)
+        candidates = self._candidates(i, track.service)
         if len(candidates) == 1:
             target = candidates[0]
         else:
             target = referrer.choose_provider(
-                case,
+                track,
                 candidates,
                 self.state,
                 self.params.choice,
@@ -322,76 +412,116 @@ class CollaborationModel(mesa.Model):
                 self.barriers.facility_distrust,
             )
         j = target.index
-        latency, rate = self._channels.get((i, j), self._unlinked)
-        case.note(now, EventKind.REFERRED, j, svc, other=i)
-        mishap = self.barriers.miscommunication.referral(case, i, j, latency, rate)
-        case.sends += 1
+        latency, rate = self._channels.get((i, j)) or self._unlinked_channel(i, j)
+        track.note(now, EventKind.REFERRED, j, other=i)
+        mishap = self.barriers.miscommunication.referral(track, i, j, latency, rate)
+        track.sends += 1
         if mishap is None:
             if latency > 0.0:
-                self.clock.schedule(now + latency, self._deliver, case, referrer, target)
+                self.clock.schedule(now + latency, self._deliver, track, referrer, target)
             else:
-                self._deliver(case, referrer, target)
+                self._deliver(track, referrer, target)
             return
-        case.penalty += mishap.penalty
+        track.penalty += mishap.penalty
         if mishap.kind is EventKind.REFERRAL_LOST:  # found at the next follow-up, sent again
-            self.clock.schedule(self._follow_up_time(case, now), self._refer, case)
+            self.clock.schedule(self._follow_up_time(case, now), self._refer, track)
             return
-        self.clock.schedule(now + mishap.delay, self._deliver, case, referrer, target)
+        self.clock.schedule(now + mishap.delay, self._deliver, track, referrer, target)
 
-    def _deliver(self, case: Case, referrer: Agency, target: Agency) -> None:
+    def _unlinked_channel(self, i: int, j: int) -> tuple[float, float]:
+        """Latency and miscommunication rate of a referral between agencies with no link."""
+        if i in self.adopters and j in self.adopters:
+            return self._unlinked_shared
+        return self._unlinked
+
+    def _deliver(self, track: Track, referrer: Agency, target: Agency) -> None:
         """A referral reaches its target, which may hold or refuse it (sectoral ego)."""
+        if track.case.ended:
+            return
         now = self.clock.now
-        decision = target.consider_referral(case, referrer, self.barriers.sectoral_ego)
+        decision = target.consider_referral(track, referrer, self.barriers.sectoral_ego)
         if decision is None:
-            self._admit(case, target, referrer)
+            self._admit(track, target, referrer)
         elif decision.refused:
-            case.excluded.add(target.index)
-            case.penalty = 0.0
-            self.clock.schedule(now + decision.delay, self._refer, case)
+            track.excluded.add(target.index)
+            track.penalty = 0.0
+            self.clock.schedule(now + decision.delay, self._refer, track)
         else:
-            case.penalty += decision.penalty
-            self.clock.schedule(now + decision.delay, self._admit, case, target, referrer)
+            track.penalty += decision.penalty
+            self.clock.schedule(now + decision.delay, self._admit, track, target, referrer)
 
-    def _admit(self, case: Case, agency: Agency, referrer: Agency | None) -> None:
-        """``agency`` takes the case's next service (from ``referrer``, if a handover)."""
-        now = self.clock.now
-        svc = case.plan[case.step]
-        duration = sample(self._services[svc].duration, case, Purpose.DURATION)
+    def _admit(self, track: Track, agency: Agency, referrer: Agency | None) -> None:
+        """``agency`` takes the track's next service (from ``referrer``, if a handover)."""
+        case = track.case
+        if case.ended:
+            return
+        svc = track.service
+        info = self._services[svc]
+        duration = sample(info.duration, track, Purpose.DURATION)
         extra = 0.0
         j = agency.index
         b = self.barriers
-        if referrer is not None and (b.sop.on or b.task_duplication.on):
+        if referrer is not None and not info.stay and (b.sop.on or b.task_duplication.on):
             i = referrer.index
             for work in (
-                agency.own_intake(case, b.sop, (i, j) in self._sop_links),
-                b.task_duplication.duplicate(case, i, j, svc),
+                agency.own_intake(track, b.sop, (i, j) in self._sop_links),
+                b.task_duplication.duplicate(track, i, j, svc),
             ):
                 if work is not None:
                     extra += work.days
                     case.interviews += work.interviews
         case.duplicated_days += extra
         case.seen.add(j)
-        case.holder = j
+        track.holder = case.holder = j
         job = Job(
-            case,
+            track,
             svc,
             duration + extra,
             None if referrer is None else referrer.index,
-            max(0.0, 1.0 - case.penalty),
+            max(0.0, 1.0 - track.penalty),
             duration,
+            URGENT if track.urgent else case.priority,
+            info.stay,
         )
-        if agency.accept(job, now):
-            self._start(agency, job)
-        else:
-            case.note(now, EventKind.QUEUED, j, svc)
+        self._queue(agency, job)
 
-    def _start(self, agency: Agency, job: Job) -> None:
-        """A staff member of ``agency`` starts ``job``."""
+    def _queue(self, agency: Agency, job: Job) -> None:
+        pool = agency.pool(job)
+        self._order += 1
+        if pool.accept(job, self.clock.now, self._order):
+            self._start(agency, pool, job)
+        elif job.track is not None:
+            job.track.note(self.clock.now, EventKind.QUEUED, agency.index)
+
+    def _start(self, agency: Agency, pool: Pool, job: Job) -> None:
+        """A server of ``agency``'s ``pool`` starts ``job``."""
         now = self.clock.now
-        case = job.case
+        track = job.track
+        if track is not None and track.case.ended:  # a dropped case's queued work
+            nxt = pool.release(now)
+            if nxt is not None:
+                self._start(agency, pool, nxt)
+            return
+        begin = pool.clockwork.opens(now)
+        if begin > now:  # taken out of hours: it begins when the office opens
+            if track is not None and not track.case.ended:
+                track.note(now, EventKind.OUT_OF_HOURS, agency.index)
+            self.clock.schedule(begin, self._start, agency, pool, job)
+            return
+        end = pool.clockwork.finish(now, job.duration)
+        job.started = now
+        pool.account(now, end)
+        self.clock.schedule(end, self._finish, agency, pool, job)
+        if track is None:
+            return
+        case = track.case
         info = self._services[job.service]
-        case.note(now, EventKind.STARTED, agency.index, job.service, job.drawn)
-        case.interviews += info.interviews
+        track.note(now, EventKind.STARTED, agency.index, job.drawn)
+        if info.interviews:
+            if not agency.joint_interview or agency.index not in case.interviewed_at:
+                case.interviews += 1
+            case.interviewed_at.add(agency.index)
+        case.first_start.setdefault(job.service, now)
         if info.care and case.first_care_at is None:
             case.first_care_at = now
         if info.managing and case.first_manager_service_at is None:
@@ -399,28 +529,42 @@ class CollaborationModel(mesa.Model):
         if agency.case_manager and case.manager is None:
             case.manager = agency.index
             case.manager_since = now
-        agency.account(now, job.duration)
-        self.clock.schedule(now + job.duration, self._finish, agency, job)
+        if info.stay and track.urgent and not job.placed:
+            # the child is safe once placed: the case goes on while the stay runs
+            job.placed = True
+            self.clock.schedule(now, self._next_step, track)
 
-    def _finish(self, agency: Agency, job: Job) -> None:
-        """A staff member of ``agency`` finishes ``job``; the next queued job starts."""
+    def _finish(self, agency: Agency, pool: Pool, job: Job) -> None:
+        """A server of ``agency`` finishes ``job``; the next queued job starts."""
         now = self.clock.now
-        case = job.case
-        info = self._services[job.service]
-        case.service_days += job.duration
-        nxt = agency.release(now)
+        nxt = pool.release(now)
         if nxt is not None:
-            self._start(agency, nxt)
-        resources = self.barriers.resources
-        rework = resources.rework(case, agency.index, agency.skill, info) if resources.on else None
-        if rework is not None:
-            # not done right: the child comes back after the usual lag and queues again
-            job.outcome = max(0.0, job.outcome - rework.penalty)
-            job.reworks += 1
-            job.duration = job.drawn = rework.duration
-            case.attempt += 1
-            self.clock.schedule(now + rework.wait, self._again, agency, job)
+            self._start(agency, pool, nxt)
+        track = job.track
+        if track is None or track.case.ended:
             return
+        case = track.case
+        info = self._services[job.service]
+        if not info.stay:
+            case.service_days += job.duration
+        elif job.service == self.params.norms.stay_service and case.stay_days is None:
+            case.stay_days = job.duration
+        if job.placed:  # the track has moved on: note the stay's end on the case
+            case.note(
+                now, EventKind.COMPLETED, agency.index, job.service, job.duration, None, track.index
+            )
+            return
+        resources = self.barriers.resources
+        if resources.on and not info.stay:
+            rework = resources.rework(track, agency.index, agency.skill, info)
+            if rework is not None:
+                # not done right: the child comes back later and queues again
+                job.outcome = max(0.0, job.outcome - rework.penalty)
+                job.reworks += 1
+                job.duration = job.drawn = rework.duration
+                track.attempt += 1
+                self.clock.schedule(now + rework.wait, self._queue, agency, job)
+                return
         j = agency.index
         if now >= self.warmup:
             agency.served += 1
@@ -432,30 +576,31 @@ class CollaborationModel(mesa.Model):
             if observer is not None and observer != j:
                 rate = self.params.barriers.facility_distrust.learning_rate
                 state.observe_quality(observer, j, job.reworks == 0, rate)
-        case.note(now, EventKind.COMPLETED, j, job.service)
+        track.note(now, EventKind.COMPLETED, j, job.duration if info.stay else 0.0)
         if job.service == self.params.barriers.task_duplication.service:
             case.assessed_by = j
         missing = self.barriers.missing_reports
         discipline = agency.reporting_discipline
         if case.manager is not None and case.manager != j:
             self.reports_due += 1
-            if missing.unreported(case, j, discipline):
-                case.unreported_since = now
+            if missing.unreported(track, j, discipline):
+                track.unreported_since = now
             else:
                 self.reports_made += 1
-                case.unreported_since = None  # a report brings the manager up to date
+                track.unreported_since = None  # a report brings the manager up to date
         if not case.registered and info.registers:
             case.registered = True
-            case.recorded = not missing.unrecorded(case, j, discipline)
-        lag = sample(info.lag, case, Purpose.LAG, case.attempt)
-        if lag > 0.0:
-            self.clock.schedule(now + lag, self._next_step, case)
+            case.recorded = not missing.unrecorded(track, j, discipline)
+        lag = sample(info.lag, track, Purpose.LAG, track.attempt)
+        if lag > 0.0 and not track.urgent:  # an urgent result is awaited alongside the case
+            self.clock.schedule(now + lag, self._next_step, track)
         else:
-            self._next_step(case)
+            self._next_step(track)
 
-    def _again(self, agency: Agency, job: Job) -> None:
-        """A service to be redone comes back to the agency's queue."""
-        if agency.accept(job, self.clock.now):
-            self._start(agency, job)
-        else:
-            job.case.note(self.clock.now, EventKind.QUEUED, agency.index, job.service)
+    def _background(self, agency: Agency, stream: random.Random, load: Background) -> None:
+        """Work of the agency that is not a traced child case; the next one is scheduled."""
+        now = self.clock.now
+        rate = load.jobs_per_year / 365.0
+        self.clock.schedule(now + stream.expovariate(rate), self._background, agency, stream, load)
+        work = draw_duration(load.work, stream.random())
+        self._queue(agency, Job(None, "background", work, None, 1.0, work, BACKGROUND))

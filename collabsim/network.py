@@ -63,7 +63,9 @@ def agency_specs(scenario: Scenario) -> list[AgencySpec]:
     return out
 
 
-def referral_network(scenario: Scenario, specs: list[AgencySpec]) -> nx.DiGraph:
+def referral_network(
+    scenario: Scenario, specs: list[AgencySpec], adopters: frozenset[int] | None = None
+) -> nx.DiGraph:
     """Build the directed referral network.
 
     Nodes are agency indices (attributes ``name``, ``kind``, ``city``). An
@@ -71,12 +73,14 @@ def referral_network(scenario: Scenario, specs: list[AgencySpec]) -> nx.DiGraph:
     ``same_city`` link, where j is near i (:meth:`Geography.near`: the same
     city, its region, the province; or, from a region, the region's cities).
     Edge attributes: ``channel``, ``latency_days``, ``miscommunication``,
-    ``sop``. With a shared case information system every edge uses the
-    shared channel.
+    ``sop``. With a shared case information system every edge between two
+    agencies that use it (``adopters``; all, if not given) uses the shared
+    channel.
 
     Args:
         scenario: the scenario.
         specs: the agencies, as from :func:`agency_specs`.
+        adopters: the agencies that use the shared case system, if it is not all.
 
     Returns:
         The network.
@@ -88,19 +92,26 @@ def referral_network(scenario: Scenario, specs: list[AgencySpec]) -> nx.DiGraph:
     for i, s in enumerate(specs):
         by_kind.setdefault(s.kind, {}).setdefault(s.city, []).append(i)
     geography = Geography(scenario)
+    shared = scenario.shared_channel if scenario.shared_case_system else None
     for link in scenario.links:
-        name = scenario.shared_channel if scenario.shared_case_system else link.channel
-        ch = scenario.channels[name]
         targets = by_kind.get(link.target, {})
         everyone = [j for members in targets.values() for j in members]
-        attrs = {"channel": name, "latency_days": ch.latency_days,
-                 "miscommunication": ch.miscommunication, "sop": link.sop}  # fmt: skip
         for place, sources in by_kind.get(link.source, {}).items():
             if link.same_city and place != PROVINCE:
                 reach = [j for p in geography.near(place) for j in targets.get(p, [])]
             else:
                 reach = everyone
-            g.add_edges_from((i, j, attrs) for i in sources for j in reach if i != j)
+            for i in sources:
+                for j in reach:
+                    if i == j:
+                        continue
+                    on_system = shared is not None and (
+                        adopters is None or (i in adopters and j in adopters)
+                    )
+                    name = shared if on_system and shared is not None else link.channel
+                    ch = scenario.channels[name]
+                    g.add_edge(i, j, channel=name, latency_days=ch.latency_days,
+                               miscommunication=ch.miscommunication, sop=link.sop)  # fmt: skip
     return g
 
 

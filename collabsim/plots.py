@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -16,6 +17,7 @@ __all__ = [
     "plot_differences",
     "plot_handling_time",
     "plot_indices",
+    "plot_norms",
     "plot_sensitivity",
 ]
 
@@ -25,12 +27,19 @@ def _warmup_line(ax: plt.Axes, warmup: int) -> None:
         ax.axvline(warmup, color="grey", linestyle=":", label="end of warm-up")
 
 
-def plot_backlog(timeseries: pd.DataFrame, warmup: int, path: Path) -> Path:
-    """Open cases and queued jobs per day."""
+def plot_backlog(
+    timeseries: pd.DataFrame, warmup: int, path: Path, cohort_end: int | None = None
+) -> Path:
+    """Open cases and queued jobs per day, with the warm-up and the measured cohort's window.
+
+    The warm-up is long enough when the backlog has levelled off before its end.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.plot(timeseries["day"], timeseries["backlog"], label="open cases (backlog)")
     ax.plot(timeseries["day"], timeseries["waiting"], label="jobs waiting for staff")
     _warmup_line(ax, warmup)
+    if cohort_end is not None and cohort_end > warmup:
+        ax.axvspan(warmup, cohort_end, color="#4c72b0", alpha=0.08, label="cohort reported")
     ax.set_xlabel("day")
     ax.set_ylabel("cases")
     ax.set_title("Backlog")
@@ -42,18 +51,55 @@ def plot_backlog(timeseries: pd.DataFrame, warmup: int, path: Path) -> Path:
 
 
 def plot_handling_time(cases: pd.DataFrame, path: Path) -> Path:
-    """Distribution of handling time (report to closure) of measured, closed cases."""
-    done = cases[(cases["measured"]) & (cases["status"] == "closed")]["handling_days"]
+    """Share of the measured cohort still open against days since report (Kaplan-Meier).
+
+    Cases still open at the end of the run, withdrawn or lost to follow-up
+    are censored at the time they were last seen, not dropped.
+    """
+    from collabsim.survival import kaplan_meier
+
+    m = cases[cases["measured"]]
+    times, survival = kaplan_meier(m["known_days"], m["status"] == "closed")
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    if len(done):
-        ax.hist(done, bins=40, color="#4c72b0")
+    if len(times):
+        ax.step([0.0, *times], [1.0, *survival], where="post", color="#4c72b0")
         for q, style in ((0.5, "-"), (0.9, "--")):
-            v = float(done.quantile(q))
-            ax.axvline(v, color="black", linestyle=style, label=f"p{int(q * 100)} = {v:.1f} days")
+            reached = survival <= 1.0 - q + 1e-12
+            if reached.any():
+                v = float(times[reached.argmax()])
+                ax.axvline(
+                    v, color="black", linestyle=style, label=f"p{int(q * 100)} = {v:.1f} days"
+                )
         ax.legend()
-    ax.set_xlabel("days from report to closure")
-    ax.set_ylabel("cases")
-    ax.set_title("Handling time")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("days from report")
+    ax.set_ylabel("share of cases still open")
+    ax.set_title("Handling time (Kaplan-Meier)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_norms(summary: dict[str, Any], path: Path) -> Path:
+    """Service-norm compliance by risk level: response, follow-up and safe-house stay."""
+    norms = {
+        "response_within_norm_share": "responded within norm",
+        "follow_up_within_norm_share": "followed up within norm",
+        "stay_within_norm_share": "stay within norm",
+    }
+    risks = list(summary["by_risk"])
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    width = 0.8 / len(norms)
+    for i, (key, label) in enumerate(norms.items()):
+        values = [summary["by_risk"][r][key] for r in risks]
+        xs = [j + i * width for j in range(len(risks))]
+        ax.bar(xs, [0.0 if v != v else v for v in values], width, label=label)
+    ax.set_xticks([j + width for j in range(len(risks))], risks)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of cases")
+    ax.set_title("Service norms met, by risk")
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -21,13 +21,18 @@ __all__ = [
     "PROVINCE",
     "AgencyTemplate",
     "Arrivals",
+    "Assumption",
+    "Attrition",
+    "Background",
     "Barriers",
+    "Calendar",
     "Channel",
     "Choice",
     "Distribution",
     "Dynamics",
     "EntryChannel",
     "Link",
+    "Norms",
     "Pathway",
     "PlanItem",
     "Run",
@@ -83,12 +88,25 @@ class Distribution(_Strict):
 
 
 class Service(_Strict):
-    """One kind of service a case may need."""
+    """One kind of service a case may need.
+
+    A ``work`` service takes staff time (``duration`` in staff-days of eight
+    working hours, done in the agency's working time); a ``stay`` takes a bed
+    for ``duration`` calendar days (a safe house, a shelter).
+    """
 
     stage: Literal["entry", "case_management", "care"] = "care"
+    kind: Literal["work", "stay"] = "work"
     duration: Distribution
     lag: Distribution = Distribution(dist="fixed", mean=0.0)
     interviews_child: bool = False
+
+
+class Background(_Strict):
+    """Work an agency does that is not a traced child case (e.g. adult victims)."""
+
+    jobs_per_year: Annotated[float, Field(ge=0.0, le=MAX_CASES_PER_YEAR)]
+    work: Distribution
 
 
 class AgencyTemplate(_Strict):
@@ -103,6 +121,12 @@ class AgencyTemplate(_Strict):
     sectoral_ego: Probability = 0.0
     reporting_discipline: Probability = 1.0
     case_manager: bool = False
+    hours: Literal["office", "24h"] = "office"
+    on_call: int = Field(default=0, ge=0, le=MAX_COUNT)
+    beds: int = Field(default=0, ge=0, le=MAX_COUNT)
+    vacancy_rate: float | None = Field(default=None, ge=0.0, lt=1.0)
+    joint_interview: bool = False
+    background: Background | None = None
 
 
 class Channel(_Strict):
@@ -157,7 +181,11 @@ class Pathway(_Strict):
     """The steps a case goes through.
 
     ``kind = "plan"``: entry steps, then the care services of the case's plan
-    (drawn by type and risk) in ``order``, then the closing steps.
+    (drawn by type and risk), then the closing steps. The care services run
+    in ``tracks`` that go on at the same time (each track in its own order),
+    or, without tracks, one after another in ``order``. For a risk level in
+    ``urgent``, those of its services the case needs come first, at once and
+    at the same time, right after the intake.
     ``kind = "routing"``: a Markov routing between services (an open
     queueing network); a case leaves when the routing row sums below one.
     """
@@ -166,6 +194,8 @@ class Pathway(_Strict):
     entry_steps: list[str] = []
     closing_steps: list[str] = []
     order: list[str] = []
+    tracks: list[list[str]] = []
+    urgent: dict[str, list[str]] = {}
     plans: dict[str, dict[str, PlanItem]] = {}
     risk_multiplier: dict[str, dict[str, Factor]] = {}
     entry: dict[str, Probability] = {}
@@ -216,6 +246,8 @@ class SopFragmentation(_Strict):
     intensity: Intensity = 1.0
     service: str = "intake"
     formal_link_factor: Probability = 0.5
+    duplication_effect: Probability = 0.0
+    miscommunication_effect: Probability = 0.0
 
 
 class FacilityDistrust(_Strict):
@@ -231,6 +263,8 @@ class Resources(_Strict):
     intensity: Intensity = 1.0
     vacancy_rate: float = Field(default=0.0, ge=0.0, lt=1.0)
     rework_penalty: Probability = 0.3
+    rework_scale: Factor = 1.0
+    redo_wait: Distribution | None = None
 
 
 class Barriers(_Strict):
@@ -281,14 +315,75 @@ class Choice(_Strict):
 
 
 class Run(_Strict):
-    """Length of a run and what counts in its statistics."""
+    """Length of a run and what counts in its statistics.
+
+    The measured cohort is the cases reported from ``warmup_days`` for
+    ``measure_days`` (to the end of the run if not given, or if the run ends
+    sooner), followed until the run ends.
+    """
 
     days: int = Field(default=365, ge=1, le=MAX_DAYS)
     warmup_days: int = Field(default=0, ge=0, le=MAX_DAYS)
+    measure_days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
     stall_days: PositiveDays = 60.0
     hours_per_staff_day: float = Field(default=8.0, gt=0.0, le=24.0)
     follow_up_interval_days: PositiveDays = 14.0
     follow_up_norm_working_days: int = Field(default=3, ge=0, le=MAX_DAYS)
+
+    @property
+    def cohort_end(self) -> float:
+        """The end of the window whose reports are measured (the cohort)."""
+        if self.measure_days is None:
+            return float(self.days)
+        return float(min(self.days, self.warmup_days + self.measure_days))
+
+
+class Calendar(_Strict):
+    """Working time: office hours, the working week, holidays and leave.
+
+    Off (the default), every hour is working time and a staff-day of work
+    takes one day: the queueing-network reading.
+    """
+
+    enabled: bool = False
+    office_hours: Annotated[list[float], Field(min_length=2, max_length=2)] = [8.0, 16.0]
+    week: int = Field(default=5, ge=1, le=7)
+    holidays: list[Annotated[int, Field(ge=0, le=364)]] = []
+    leave_days_per_year: float = Field(default=0.0, ge=0.0, le=365.0)
+
+
+class Attrition(_Strict):
+    """Cases that do not run their course, and children reported again."""
+
+    withdrawal: Probability = 0.0
+    withdrawal_service: str = "police"
+    lost_to_follow_up: Probability = 0.0
+    repeat_report: Probability = 0.0
+    repeat_after: Distribution = Distribution(dist="exponential", mean=180.0)
+
+
+class Norms(_Strict):
+    """Service norms the outputs measure compliance with."""
+
+    first_response_hours: dict[str, Annotated[float, Field(gt=0.0, le=MAX_DAYS * 24.0)]] = {}
+    response_service: str = "intake"
+    stay_service: str = "safe_house"
+    stay_days: PositiveDays = 7.0
+    exam_service: str = "health"
+
+
+class Assumption(_Strict):
+    """A plausible range for a value no source gives, and why (``ranges`` in a scenario)."""
+
+    low: float
+    high: float
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Assumption:
+        if self.high < self.low:
+            raise ValueError("high must not be below low")
+        return self
 
 
 class Scenario(_Strict):
@@ -310,6 +405,11 @@ class Scenario(_Strict):
     choice: Choice = Choice()
     shared_case_system: bool = False
     shared_channel: str = "system"
+    shared_adoption: Probability = 1.0
+    calendar: Calendar = Calendar()
+    attrition: Attrition = Attrition()
+    norms: Norms = Norms()
+    ranges: dict[str, Assumption] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -398,11 +498,20 @@ def _cross_field_errors(s: Scenario) -> list[str]:
         for ctype in a.case_types:
             if ctype not in p.plans:
                 errs.append(f"pathway.plans: no plan for case type {ctype!r}")
+        in_tracks = [x for track in p.tracks for x in track]
+        placed, where = (in_tracks, "pathway.tracks") if p.tracks else (p.order, "pathway.order")
+        for x in {x for x in in_tracks if in_tracks.count(x) > 1}:
+            errs.append(f"pathway.tracks: {x!r} is in more than one track")
+        used += [("pathway.tracks", x) for x in in_tracks]
         for ctype, plan in p.plans.items():
             for svc in plan:
                 used.append((f"pathway.plans.{ctype}", svc))
-                if svc not in p.order:
-                    errs.append(f"pathway.plans.{ctype}.{svc}: not listed in pathway.order")
+                if svc not in placed:
+                    errs.append(f"pathway.plans.{ctype}.{svc}: not listed in {where}")
+        for risk, urgent in p.urgent.items():
+            if risk not in a.risk:
+                errs.append(f"pathway.urgent.{risk}: unknown risk level")
+            used += [(f"pathway.urgent.{risk}", x) for x in urgent]
         for risk, mult in p.risk_multiplier.items():
             if risk not in a.risk:
                 errs.append(f"pathway.risk_multiplier.{risk}: unknown risk level")
@@ -423,9 +532,37 @@ def _cross_field_errors(s: Scenario) -> list[str]:
         used.append(("barriers.task_duplication.service", b.task_duplication.service))
     if b.sop.intensity > 0:
         used.append(("barriers.sop.service", b.sop.service))
+    if s.attrition.withdrawal > 0:
+        used.append(("attrition.withdrawal_service", s.attrition.withdrawal_service))
+    for risk in s.norms.first_response_hours:
+        if risk not in a.risk:
+            errs.append(f"norms.first_response_hours.{risk}: unknown risk level")
     for field, svc in used:
         if svc not in services:
             errs.append(f"{field}: unknown service {svc!r}")
         elif svc not in offered and not field.startswith("barriers"):
             errs.append(f"{field}: no agency offers service {svc!r}")
+    for kind, tpl in s.agencies.items():
+        stays = [x for x in tpl.services if x in services and s.services[x].kind == "stay"]
+        if stays and tpl.beds == 0 and sum(tpl.per_city.values()) > 0:
+            errs.append(f"agencies.{kind}.beds: offers the stay {stays[0]!r} but has no beds")
+    opens, closes = s.calendar.office_hours
+    if not 0.0 <= opens < closes <= 24.0:
+        errs.append("calendar.office_hours: expected [open, close] with 0 <= open < close <= 24")
+    errs += [e for key in s.ranges if (e := _range_error(s, key))]
     return errs
+
+
+def _range_error(s: Scenario, key: str) -> str | None:
+    """Why ``key`` cannot carry a range (no such parameter, or not a number), if it cannot."""
+    node: object = s
+    for part in key.split("."):
+        if isinstance(node, BaseModel) and part in type(node).model_fields:
+            node = getattr(node, part)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return f"ranges.{key}: no such parameter"
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        return f"ranges.{key}: not a number"
+    return None  # a value outside its range is allowed: sweeps and what-ifs go there

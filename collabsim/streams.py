@@ -43,6 +43,12 @@ class Purpose(IntEnum):
     LAG = 17
     REPORT = 18
     RECORD = 19
+    ATTRITION = 20
+    WITHDRAWAL = 21
+    REPEAT = 22
+    REPEAT_AFTER = 23
+    ADOPTION = 24
+    BACKGROUND = 25
 
 
 def uniform(key: int, purpose: int, step: int = 0, occurrence: int = 0) -> float:

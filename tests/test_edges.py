@@ -138,4 +138,4 @@ def test_zero_arrivals_run_and_write_every_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, err = _invoke("run", str(zero), *SHORT, "--out", str(out))
     assert code == 0, err
-    assert len(os.listdir(out)) == 8
+    assert len(os.listdir(out)) == 10

@@ -23,7 +23,7 @@ from collabsim.experiments.stats import confidence_interval, replications_needed
 from collabsim.experiments.store import ResultsStore, StoreMismatch, load_results
 from tests.conftest import BASELINE, ROOT, ctrl_c_enabled
 
-SHORT = {"run.days": 120, "run.warmup_days": 20}
+SHORT = {"run.days": 300, "run.warmup_days": 60, "run.measure_days": 120}
 VOLATILE = ["finished_at", "wall_seconds"]
 
 
@@ -65,9 +65,9 @@ def test_serial_and_processes_give_identical_results(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(_strip(serial.runs), _strip(parallel.runs))
     assert list(serial.runs["seed"]) == replicate_seeds(3, 4)
     assert serial.stats.loc["cases_arrived", "n"] == 4
-    assert len(load_results(tmp_path / "serial", "timeseries")) == 4 * 120
-    half = serial.stats.loc["handling_days_mean", "half_width"]
-    assert serial.needed("handling_days_mean", half / 2) > 4
+    assert len(load_results(tmp_path / "serial", "timeseries")) == 4 * SHORT["run.days"]
+    half = serial.stats.loc["handling_days_mean_closed", "half_width"]
+    assert serial.needed("handling_days_mean_closed", half / 2) > 4
 
 
 def test_per_case_tables_are_kept_on_request(tmp_path: Path) -> None:
@@ -80,16 +80,15 @@ def test_per_case_tables_are_kept_on_request(tmp_path: Path) -> None:
 
 
 def test_common_random_numbers_narrow_the_comparison_interval(tmp_path: Path) -> None:
-    a = collabsim.load_scenario(BASELINE)
-    b = collabsim.load_scenario(ROOT / "scenarios" / "shared-case-system.toml")
+    a = collabsim.load_scenario(BASELINE, SHORT)
+    b = collabsim.load_scenario(ROOT / "scenarios" / "shared-case-system.toml", SHORT)
     paired = compare(a, b, 6, seed=1, out=tmp_path / "crn", workers=2)
     indep = compare(a, b, 6, seed=1, out=tmp_path / "ind", common_random_numbers=False, workers=2)
-    for output in ("handling_days_mean", "handling_days_median"):
+    for output in ("handling_days_mean_closed", "handling_days_median"):
         assert paired.table.loc[output, "half_width"] < indep.table.loc[output, "half_width"]
-    # the same cases arrive in both arms
-    assert (
-        paired.runs_a["cases_arrived"].to_numpy() == paired.runs_b["cases_arrived"].to_numpy()
-    ).all()
+    # the same cases arrive in both arms (repeat reports follow closures, which differ)
+    first = [r["cases_arrived"] - r["repeat_reports"] for r in (paired.runs_a, paired.runs_b)]
+    assert (first[0].to_numpy() == first[1].to_numpy()).all()
 
 
 def test_shapley_values_add_up_to_all_on_minus_all_off(tmp_path: Path) -> None:
@@ -233,7 +232,10 @@ def test_a_reused_folder_refuses_another_experiment_or_keeps_it_apart(tmp_path: 
         replicate(other, 3, seed=1, out=tmp_path, workers=1)
     b = replicate(other, 3, seed=1, out=tmp_path, workers=1, add=True)
     assert set(b.runs["scenario_hash"]) == {collabsim.scenario_hash(other)}
-    assert b.stats.loc["handling_days_mean", "mean"] != a.stats.loc["handling_days_mean", "mean"]
+    assert (
+        b.stats.loc["handling_days_mean_closed", "mean"]
+        != a.stats.loc["handling_days_mean_closed", "mean"]
+    )
     again = replicate(base, 3, seed=1, out=tmp_path, workers=1)  # its own runs, no others
     pd.testing.assert_frame_equal(again.stats, a.stats)
 

@@ -17,19 +17,20 @@ from collabsim.scenario import Distribution
 from tests.conftest import BASELINE, SCENARIOS, cached_run
 
 GOLDEN = Path(__file__).parent / "golden" / "jakarta-baseline-seed1.json"
+SHORT = {"run.warmup_days": 50}
 
 
 def test_same_scenario_and_seed_give_identical_outputs() -> None:
-    a = collabsim.run(BASELINE, 7, days=200)
-    b = collabsim.run(BASELINE, 7, days=200)
-    assert a.summary == b.summary
+    a = collabsim.run(BASELINE, 7, days=200, overrides=SHORT)
+    b = collabsim.run(BASELINE, 7, days=200, overrides=SHORT)
+    assert json.dumps(a.summary, sort_keys=True) == json.dumps(b.summary, sort_keys=True)  # NaN
     pd.testing.assert_frame_equal(a.cases, b.cases)
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
 
 
 def test_different_seeds_give_different_runs() -> None:
-    a = collabsim.run(BASELINE, 1, days=200).summary
-    b = collabsim.run(BASELINE, 2, days=200).summary
+    a = collabsim.run(BASELINE, 1, days=200, overrides=SHORT).summary
+    b = collabsim.run(BASELINE, 2, days=200, overrides=SHORT).summary
     assert a["handling_days_median"] != b["handling_days_median"]
 
 
@@ -37,20 +38,26 @@ def test_different_seeds_give_different_runs() -> None:
 def test_cases_are_conserved(path: Path) -> None:
     r = cached_run(str(path), 1)
     s = r.summary
-    assert s["cases_arrived"] == s["cases_closed"] + s["cases_open"] + s["cases_stalled"]
+    ended = s["cases_closed"] + s["cases_dropped"]
+    assert s["cases_arrived"] == ended + s["cases_open"] + s["cases_stalled"]
     assert s["cases_arrived"] > 0
     # every case ever reported is in the table, and ids are 1..n
     assert list(r.cases["case_id"]) == list(range(1, len(r.cases) + 1))
     assert int(r.timeseries["arrived"].iloc[-1]) == len(r.cases)
     closed_total = int(r.timeseries["closed"].iloc[-1])
     assert closed_total == int((r.cases["status"] == "closed").sum())
-    assert int(r.timeseries["backlog"].iloc[-1]) == len(r.cases) - closed_total
+    dropped = int((r.cases["status"] == "dropped").sum())
+    assert int(r.timeseries["backlog"].iloc[-1]) == len(r.cases) - closed_total - dropped
 
 
 def test_closed_cases_completed_their_whole_plan() -> None:
     r = cached_run(str(BASELINE), 1)
     closed = r.cases[r.cases["status"] == "closed"]
-    assert (closed["steps_done"] == closed["steps_planned"]).all()
+    whole = closed[closed["withdrawn"] == 0]  # a withdrawn report skips the investigation
+    assert len(whole) > 0.5 * len(closed)
+    assert (whole["steps_done"] == whole["steps_planned"]).all()
+    skipped = closed[closed["withdrawn"] > 0]
+    assert (skipped["steps_done"] == skipped["steps_planned"] - skipped["withdrawn"]).all()
     assert (closed["handling_days"] > 0).all()
 
 
@@ -100,7 +107,7 @@ def test_working_days_skip_weekends() -> None:
 
 
 def test_api_overrides_and_tables() -> None:
-    r = collabsim.run(BASELINE, 1, days=120, overrides={"agencies.hub.staff": 30})
+    r = collabsim.run(BASELINE, 1, days=120, overrides={"agencies.hub.staff": 30, **SHORT})
     assert r.scenario.agencies["hub"].staff == 30
     assert r.scenario.run.days == 120
     assert len(r.timeseries) == 120
@@ -109,16 +116,20 @@ def test_api_overrides_and_tables() -> None:
 
 
 def test_the_manager_waits_for_a_follow_up_only_after_an_unreported_completion() -> None:
-    r = cached_run(str(BASELINE), 1)
-    m = collabsim.CollaborationModel(r.scenario, seed=1)
-    m.run_days(r.scenario.run.days)
+    scenario = collabsim.load_scenario(BASELINE, {"run.days": 300, **SHORT})
+    m = collabsim.CollaborationModel(scenario, seed=1)
+    m.run_days(scenario.run.days)
     waits = 0
     for case in m.cases:
-        log = case.log
-        assert log is not None
-        for k, event in enumerate(log):
-            if event.kind is EventKind.AWAITING_FOLLOW_UP:
-                waits += 1
-                last = max(i for i in range(k) if log[i].kind is EventKind.COMPLETED)
-                assert log[last + 1].kind is EventKind.UNREPORTED, case.id
+        assert case.log is not None
+        for track in {e.track for e in case.log}:  # parallel tracks interleave in the trail
+            log = [e for e in case.log if e.track == track]
+            for k, event in enumerate(log):
+                if event.kind is EventKind.AWAITING_FOLLOW_UP:
+                    waits += 1
+                    done = [i for i in range(k) if log[i].kind is EventKind.COMPLETED]
+                    if not done:  # a new phase: a track of the last one ended unreported
+                        assert k == 0, case.id
+                        continue
+                    assert log[done[-1] + 1].kind is EventKind.UNREPORTED, case.id
     assert waits > 0

@@ -123,12 +123,17 @@ def test_cli_run_with_bad_scenario_exits_2_without_traceback(tmp_path: Path) -> 
 
 def test_cli_run_writes_every_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    res = _cli("run", str(BASELINE), "--seed", "1", "--days", "150", "--out", str(out))
+    res = _cli(
+        "run", str(BASELINE), "--seed", "1", "--days", "150", "--set", "run.warmup_days=30",
+        "--out", str(out),
+    )  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "handling time, median" in res.stdout
-    for name in ("summary.json", "cases.csv", "timeseries.csv", "agencies.csv", "report.md"):
+    for name in (
+        "summary.json", "cases.csv", "timeseries.csv", "agencies.csv", "groups.csv", "report.md",
+    ):  # fmt: skip
         assert (out / name).stat().st_size > 0
-    for name in ("backlog.png", "handling_time.png", "indices.png"):
+    for name in ("backlog.png", "handling_time.png", "norms.png", "indices.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     import json
 
@@ -137,6 +142,8 @@ def test_cli_run_writes_every_output(tmp_path: Path) -> None:
         "cases_arrived", "cases_closed", "cases_open", "cases_stalled", "handling_days_median",
         "handling_days_p90", "first_service_days_median", "referrals_lost", "referrals_misrouted",
         "duplicated_staff_hours", "interviews_per_child", "bypasses", "cases_recorded",
+        "open_share", "cases_dropped", "cases_withdrawn", "repeat_reports", "by_city",
+        "by_channel", "response_within_norm_share", "staff_hours_per_case",
     ):  # fmt: skip
         assert key in summary
     assert set(summary["barrier_events"]) == set(collabsim.BARRIER_NAMES)

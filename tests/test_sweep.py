@@ -51,7 +51,7 @@ def test_sobol_sweep_gives_indices_with_confidence_intervals(tmp_path: Path) -> 
     path = _experiment(
         tmp_path,
         'design = "sobol"\nsamples = 8\nreplications = 1\nkeep_timeseries = false\n'
-        'outputs = ["handling_days_mean"]\n'
+        'outputs = ["handling_days_mean_closed"]\n'
         f"[fixed]\n{SHORT}"
         "[uncertainties]\n"
         '"barriers.resources.vacancy_rate" = { min = 0.0, max = 0.5 }\n'
@@ -72,7 +72,7 @@ def test_morris_sweep_gives_mu_star_and_sigma(tmp_path: Path) -> None:
     path = _experiment(
         tmp_path,
         'design = "morris"\nsamples = 4\nreplications = 1\nkeep_timeseries = false\n'
-        'outputs = ["handling_days_mean"]\n'
+        'outputs = ["handling_days_mean_closed"]\n'
         f"[fixed]\n{SHORT}"
         "[uncertainties]\n"
         '"barriers.resources.vacancy_rate" = { min = 0.0, max = 0.5 }\n'

@@ -43,6 +43,7 @@ _PHASE_COLOURS = {
     "rework": "#8c8c8c",
     "unreported completion": "#ccb974",
     "entry": "#64b5cd",
+    "out of hours": "#e5e5e5",
 }
 
 
@@ -104,7 +105,7 @@ def network_figure(
         (x0, y0), (x1, y1) = pos[i], pos[j]
         ax.plot([x0, x1], [y0, y1], color="#555555", alpha=0.15 + 0.6 * t, lw=0.3 + 2.5 * t)
     xy = np.array([pos[a.index] for a in model.agencies])
-    size = np.array([30 + 12 * a.staff for a in model.agencies])
+    size = np.array([30 + 12 * a.staff.servers for a in model.agencies])
     top = max(1.0, float(values.max()))
     sc = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=values, cmap="YlOrRd", vmin=0, vmax=top,
                     edgecolors="black", linewidths=0.4, zorder=3)  # fmt: skip
@@ -185,14 +186,15 @@ def charts_figure(model: CollaborationModel) -> Figure:
 
 
 def trace_figure(table: pd.DataFrame, title: str) -> Figure:
-    """A case's timeline: one bar per phase, losses in warm colours."""
+    """A case's timeline: a bar per phase, losses in warm colours, side tracks pale."""
     fig = Figure(figsize=(10, 3.2))
     ax = fig.subplots()
     agencies = list(dict.fromkeys(table["agency"])) if len(table) else []
     for _, r in table.iterrows():
         y = agencies.index(r["agency"])
         ax.barh(y, r["days"], left=r["start"], color=_PHASE_COLOURS.get(r["phase"], "#999999"),
-                edgecolor="black" if r["phase"] in LOSSES else "none", linewidth=0.5)  # fmt: skip
+                edgecolor="black" if r["phase"] in LOSSES else "none", linewidth=0.5,
+                alpha=1.0 if r.get("critical", True) else 0.35)  # fmt: skip
     ax.set_yticks(range(len(agencies)), agencies, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("day")

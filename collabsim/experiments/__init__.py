@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "Attribution",
+    "AttributionAcross",
     "Calibration",
     "Comparison",
     "Replications",
     "SweepResult",
     "attribute",
+    "attribute_across",
     "calibrate",
     "compare",
     "load_results",
@@ -29,6 +31,8 @@ __all__ = [
 
 _WHERE = {
     "Attribution": "analyses",
+    "AttributionAcross": "analyses",
+    "attribute_across": "analyses",
     "Comparison": "analyses",
     "Replications": "analyses",
     "attribute": "analyses",
@@ -44,9 +48,11 @@ _WHERE = {
 if TYPE_CHECKING:
     from collabsim.experiments.analyses import (
         Attribution,
+        AttributionAcross,
         Comparison,
         Replications,
         attribute,
+        attribute_across,
         compare,
         replicate,
     )

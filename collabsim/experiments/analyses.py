@@ -31,7 +31,16 @@ from collabsim.experiments.store import Experiment
 from collabsim.loading import scenario_hash
 from collabsim.scenario import BARRIER_NAMES, Scenario
 
-__all__ = ["Attribution", "Comparison", "Replications", "attribute", "compare", "replicate"]
+__all__ = [
+    "Attribution",
+    "AttributionAcross",
+    "Comparison",
+    "Replications",
+    "attribute",
+    "attribute_across",
+    "compare",
+    "replicate",
+]
 
 
 @dataclass
@@ -198,6 +207,94 @@ class Attribution:
     per_replication: pd.DataFrame
     totals: pd.Series
     damaged: list[str] = field(default_factory=list)
+
+    def ranking(self, output: str) -> list[str]:
+        """The barriers from the one that costs most days of ``output`` to the least."""
+        rows = self.table[self.table["output"] == output]
+        return list(rows.sort_values("days", ascending=False, kind="stable")["barrier"])
+
+
+@dataclass
+class AttributionAcross:
+    """The barrier attribution at an assumption's value and at both ends of its range.
+
+    Attributes:
+        key: the assumption (a dotted scenario path).
+        values: the assumption's value at each point: ``low``, ``scenario``, ``high``.
+        attributions: the attribution at each point.
+        table: per point, barrier and output: the days and the barrier's rank (1 = costs most).
+        stable: per output, whether the ranking is the same at every point.
+    """
+
+    key: str
+    values: dict[str, float]
+    attributions: dict[str, Attribution]
+    table: pd.DataFrame
+    stable: dict[str, bool]
+
+
+def attribute_across(
+    scenario: Scenario | str | Path,
+    key: str,
+    reps: int,
+    *,
+    out: str | Path,
+    outputs: Iterable[str] = ("handling_days_median", "handling_days_p90"),
+    progress: Progress | None = None,
+    **options: Any,
+) -> AttributionAcross:
+    """Attribute the barriers at an assumption's value and at both ends of its range.
+
+    The range is the scenario's ``ranges`` entry for ``key``. Each point is
+    its own experiment (with the same seeds), in ``out`` (the scenario's
+    value) and ``out/low`` and ``out/high``; a killed run resumes each.
+
+    Args:
+        scenario: a scenario or its file.
+        key: the assumption, e.g. ``barriers.resources.rework_scale``.
+        reps: replications at each point.
+        out: the experiment folder.
+        outputs: summary outputs to attribute.
+        progress: called after each run.
+        **options: passed to :func:`attribute` (seed, workers, scheduler, ...).
+
+    Raises:
+        ValueError: if the scenario gives no range for ``key``.
+    """
+    base = resolve_scenario(scenario)
+    if key not in base.ranges:
+        known = ", ".join(base.ranges) or "none"
+        raise ValueError(f"the scenario gives no range for {key!r} (its ranges: {known})")
+    rng = base.ranges[key]
+    outputs = list(outputs)
+    folder = Path(out)
+    values = {"low": rng.low, "scenario": float(_value_at(base, key)), "high": rng.high}
+    attributions = {}
+    for point, value in values.items():
+        params = base if point == "scenario" else resolve_scenario(base, {key: value})
+        where = folder if point == "scenario" else folder / point
+        attributions[point] = attribute(
+            params, reps, out=where, outputs=outputs, progress=progress, **options
+        )
+    rows = []
+    for point, result in attributions.items():
+        for o in outputs:
+            rank = {b: k + 1 for k, b in enumerate(result.ranking(o))}
+            for _, r in result.table[result.table["output"] == o].iterrows():
+                rows.append(
+                    {"point": point, key: values[point], "barrier": r["barrier"], "output": o,
+                     "days": r["days"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "rank": rank[r["barrier"]]}
+                )  # fmt: skip
+    stable = {o: len({tuple(a.ranking(o)) for a in attributions.values()}) == 1 for o in outputs}
+    return AttributionAcross(key, values, attributions, pd.DataFrame(rows), stable)
+
+
+def _value_at(scenario: Scenario, key: str) -> Any:
+    node: Any = scenario
+    for part in key.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
 
 
 def _mask_arm(mask: int) -> str:

@@ -99,6 +99,10 @@ def welch(xa: pd.DataFrame, xb: pd.DataFrame, level: float = 0.95) -> pd.DataFra
     rows = {}
     for c in xa.columns:
         a, b = xa[c].dropna(), xb[c].dropna()
+        if len(a) < 2 or len(b) < 2:  # e.g. a median no run could measure
+            nan = float("nan")
+            rows[c] = {"mean": nan, "ci_low": nan, "ci_high": nan, "half_width": nan}
+            continue
         va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
         se = math.sqrt(va + vb)
         dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se else 1.0
