@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 import mesa
 
@@ -68,7 +68,10 @@ class Pool:
         window: the measured window, for the pool's statistics.
     """
 
-    __slots__ = ("_areas", "_tallied", "_window", "busy", "clockwork", "queue", "servers", "work")
+    __slots__ = (
+        "_areas", "_earlier", "_tallied", "_window", "busy", "clockwork", "queue", "servers",
+        "since", "work",
+    )  # fmt: skip
 
     def __init__(self, servers: int, clockwork: Clockwork, window: tuple[float, float]) -> None:
         """An idle pool."""
@@ -80,6 +83,8 @@ class Pool:
         self._window = window
         self._areas = [0.0, 0.0]  # time-integrals of jobs waiting and of jobs present
         self._tallied = 0.0
+        self._earlier = 0.0  # capacity in the window before the last resize
+        self.since = 0.0  # the last resize
 
     def _tally(self, now: float) -> None:
         lo, hi = self._window
@@ -105,10 +110,16 @@ class Pool:
     def release(self, now: float) -> Job | None:
         """A server is free: the next queued job for it to start, if any."""
         self._tally(now)
-        if self.queue:
+        if self.queue and self.busy <= self.servers:
             return heappop(self.queue)[3]
         self.busy -= 1
         return None
+
+    def withdraw(self, entry: tuple[int, float, int, Job], now: float) -> None:
+        """Take a queued job out of the queue (its case goes elsewhere)."""
+        self._tally(now)
+        self.queue.remove(entry)
+        heapify(self.queue)
 
     def account(self, start: float, end: float) -> None:
         """Add the work of a job from ``start`` to ``end`` that falls in the measured window."""
@@ -123,7 +134,23 @@ class Pool:
     def capacity(self, now: float) -> float:
         """Staff-days (bed-days) the servers could have worked in the measured window up to now."""
         lo, hi = self._window
-        return self.servers * self.clockwork.worked(lo, min(now, hi))
+        lo, hi = max(lo, self.since), min(now, hi)
+        return self._earlier + (self.servers * self.clockwork.worked(lo, hi) if hi > lo else 0.0)
+
+    def resize(self, servers: int, now: float) -> list[Job]:
+        """Change the number of servers; the queued jobs that new servers start at once.
+
+        With fewer servers, busy ones finish their jobs and are not replaced.
+        """
+        self._earlier = self.capacity(now)
+        self.since = now
+        self.servers = servers
+        start = []
+        while self.queue and self.busy < servers:
+            self._tally(now)
+            self.busy += 1
+            start.append(heappop(self.queue)[3])
+        return start
 
     def integrals(self, now: float) -> tuple[float, float]:
         """Time-integrals, over the measured window up to ``now``, of jobs waiting and present."""
@@ -157,6 +184,7 @@ class Agency(mesa.Agent):
         reporting_discipline: chance it reports a completed service.
         case_manager: whether it manages cases (the hub).
         joint_interview: the child is interviewed once here, whatever the services.
+        posts: its staff posts (filled or not).
         staff: the staff on duty; ``on_call`` the staff who take urgent work out of
             hours; ``beds`` the beds; each a :class:`Pool`, ``on_call`` and
             ``beds`` possibly of size 0.
@@ -186,6 +214,7 @@ class Agency(mesa.Agent):
         self.reporting_discipline = template.reporting_discipline
         self.case_manager = template.case_manager
         self.joint_interview = template.joint_interview
+        self.posts = template.staff
         self.staff = Pool(staff, clockwork, window)
         self.on_call = Pool(template.on_call, round_the_clock(clockwork), window)
         self.beds = Pool(template.beds, Continuous(), window)

@@ -145,8 +145,12 @@ class _Barrier:
         self.clock = clock
         self.p = getattr(scenario.barriers, self.name)
         self.on = self.p.intensity > 0.0
-        self.integration = 1.0 - scenario.barriers.sop.intensity  # SOP integration
         self.automatic: frozenset[int] = frozenset()  # agencies on a shared case system
+
+    @property
+    def integration(self) -> float:
+        """How far SOPs are joint: procedural arrangements now (1 with the SOP barrier off)."""
+        return self.state.procedural
 
     def _count(
         self,
@@ -207,7 +211,9 @@ class TaskDuplication(_Barrier):
     Finding: a receiving agency may repeat work already done. Assumption: an
     agency receiving a case another agency has assessed repeats the assessment
     (its staff time, and the child interviewed again) with chance
-    ``intensity * (1 - T[j, i])``: it redoes what it does not trust. Integrated
+    ``intensity * (1 - T[j, i]) * discretion_j``: it redoes what it does not
+    trust (``discretion_j``: :meth:`CollaborationState.discretion`, j's
+    commitment against the commitment as found). Integrated
     SOPs (a shared assessment) lower the chance by ``sop.duplication_effect`` at
     full integration.
     """
@@ -219,7 +225,7 @@ class TaskDuplication(_Barrier):
         p = self.p
         if not self.on or service == p.service or track.case.assessed_by in (None, j):
             return None
-        chance = p.intensity * (1.0 - self.state.trust(j, i))
+        chance = p.intensity * (1.0 - self.state.trust(j, i)) * self.state.discretion(j)
         chance *= 1.0 - self.integration * self.scenario.barriers.sop.duplication_effect
         if track.draw(Purpose.DUPLICATION) >= chance:
             return None
@@ -234,7 +240,7 @@ class MissingReports(_Barrier):
 
     Finding: agencies do not report case status routinely. Assumption: a
     completed service goes unreported with chance
-    ``intensity * (1 - reporting_discipline)``, never with a shared case
+    ``intensity * (1 - reporting_discipline) * discretion_j``, never with a shared case
     information system at an agency that uses it (reports are automatic;
     ``shared_adoption`` of the agencies use it); the case manager then learns
     of it only at the next periodic follow-up, and a case whose registration
@@ -246,7 +252,7 @@ class MissingReports(_Barrier):
     def _missing(self, track: Track, j: int, discipline: float, purpose: Purpose) -> bool:
         if not self.on or j in self.automatic:
             return False
-        chance = self.p.intensity * (1.0 - discipline)
+        chance = self.p.intensity * (1.0 - discipline) * self.state.discretion(j)
         if track.draw(purpose, track.attempt) >= chance:
             return False
         kind = EventKind.UNREPORTED if purpose is Purpose.REPORT else EventKind.UNRECORDED
@@ -267,7 +273,8 @@ class SectoralEgo(_Barrier):
 
     Finding: agencies put their own sector first. Assumption: a referral from
     another sector is held or refused with chance
-    ``intensity * ego_j * (1 - T[j, i])``, refused in ``refuse_share``. A hold
+    ``intensity * ego_j * (1 - T[j, i]) * discretion_j`` (``ego_j`` times a
+    shock's factor during a shock, at most 1), refused in ``refuse_share``. A hold
     lasts an exponential ``hold_days`` and lowers the handover's outcome by
     ``hold_penalty``; a refusal is known to the referrer after
     ``refusal_notice_days``, counts as a failed handover (outcome 0) for trust,
@@ -281,7 +288,9 @@ class SectoralEgo(_Barrier):
         p = self.p
         if not self.on or ego <= 0.0:
             return None
-        chance = p.intensity * ego * (1.0 - self.state.trust(j, i))
+        state = self.state
+        chance = p.intensity * state.sectoral_ego(j, ego) * (1.0 - state.trust(j, i))
+        chance *= state.discretion(j)
         if track.draw(Purpose.EGO, track.sends) >= chance:
             return None
         if track.draw(Purpose.EGO_OUTCOME, track.sends) < p.refuse_share:
@@ -298,8 +307,10 @@ class SopFragmentation(_Barrier):
 
     Finding: each agency runs its own procedure. Assumption: an agency taking
     over a case for the first time runs its own intake (its staff time, and the
-    child retells the story) with chance ``intensity`` (one minus SOP
-    integration), times ``formal_link_factor`` on a link with a formal SOP.
+    child retells the story) with chance one minus the procedural arrangements
+    (joint SOPs; they start at SOP integration, ``1 - intensity``, and then
+    move with the collaboration dynamics), times ``formal_link_factor`` on a
+    link with a formal SOP.
     """
 
     name = "sop"
@@ -309,7 +320,7 @@ class SopFragmentation(_Barrier):
         p = self.p
         if not self.on or track.service == p.service:
             return None
-        chance = p.intensity * (p.formal_link_factor if formal_link else 1.0)
+        chance = (1.0 - self.state.procedural) * (p.formal_link_factor if formal_link else 1.0)
         if track.draw(Purpose.REINTAKE) >= chance:
             return None
         spec = self.scenario.services[p.service]

@@ -104,6 +104,7 @@ class EventKind(IntEnum):
     DROPPED = 19
     TRACK_ENDED = 20
     OUT_OF_HOURS = 21
+    CONFERENCE_SETTLED = 22
 
     @property
     def label(self) -> str:
@@ -163,6 +164,9 @@ class Track:
         penalty: what mishaps took off the current handover's outcome.
         unreported_since: when a completion its manager was not told of happened.
         urgent: its services are urgent (the case's urgent phase).
+        pending: a step held up by a barrier (a hold, a refusal, a referral
+            astray, a report not made) that a case conference may bring
+            forward: its time, the agencies that must attend, and the step.
     """
 
     case: Case
@@ -177,6 +181,7 @@ class Track:
     penalty: float = 0.0
     unreported_since: float | None = None
     urgent: bool = False
+    pending: tuple[float, tuple[int, ...], object, tuple[object, ...]] | None = None
 
     @property
     def service(self) -> str:

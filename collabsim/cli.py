@@ -343,6 +343,76 @@ def compare(
     _exit_if_failed(result.failed, result.damaged)
 
 
+@_command
+def cycle(
+    a: ScenarioArg,
+    b: ScenarioArg,
+    since: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Day to count the hysteresis from (default: the end of B's last shock, else 0).",
+        ),
+    ] = None,
+    reps: Reps = 6,
+    seed: Seed = 0,
+    tolerance: Annotated[
+        float, typer.Option(min=0.0, help="How close to A counts as back, on the index scale.")
+    ] = 0.01,
+    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
+    add: Add = False,
+) -> None:
+    """Follow B - A day by day (a shock or a lever): the gap in each index and how long it lasts."""
+    from collabsim.experiments.cycles import INDEX_COLUMNS
+    from collabsim.experiments.cycles import cycle as run_cycle
+    from collabsim.outputs import fmt
+    from collabsim.plots import plot_gap
+
+    pa, pb = _load(a), _load(b)
+    spans = [(s.start_day, s.start_day + s.days) for s in pb.shocks]
+    start = since if since is not None else max((end for _, end in spans), default=0)
+    folder = out or Path("out") / f"cycle-{a.stem}-vs-{b.stem}"
+    with _Bar(f"{reps} paired replications, daily series kept") as bar:
+        result = run_cycle(
+            pa, pb, reps, since=start, out=folder, seed=seed, tolerance=tolerance,
+            workers=workers, scheduler=scheduler, progress=bar, add=add,
+            size_check=not no_size_check,
+        )  # fmt: skip
+    gap, last = result.gap, int(result.gap.index[-1])
+    days = sorted({d for d in (start, start + 180, last) if d in gap.index})
+
+    def cell(col: str, day: int) -> str:
+        mid, low, high = gap.loc[day, [col, f"{col}_low", f"{col}_high"]].astype(float)
+        return f"{mid:+.3f} ({low:+.3f} .. {high:+.3f})"
+
+    def lasts(col: str) -> str:
+        h = result.hysteresis[col]
+        return f"{h} days" if h is not None else "not within the run"
+
+    _show(
+        f"B = {pb.name} minus A = {pa.name}: gap in each index (95% CI), from day {start}",
+        ("index", *(f"day {d}" for d in days), "back within " + fmt(tolerance)),
+        ((col, *(cell(col, d) for d in days), lasts(col)) for col in INDEX_COLUMNS),
+    )
+    t = result.comparison.table
+    rows = [(k, t.loc[k]) for k in KEY_OUTPUTS if k in t.index]
+    _show(
+        "Summary outputs (B - A, 95% CI)",
+        ("output", "A", "B", "B - A", "95% CI"),
+        ((k, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]),
+          f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}") for k, r in rows),
+    )  # fmt: skip
+    with staged(folder) as stage:
+        gap.to_csv(stage / "gap.csv")
+        t.to_csv(stage / "comparison.csv")
+        plot_gap(gap, INDEX_COLUMNS, spans, f"{pb.name} vs {pa.name}", stage / "gap.png")
+    console.print(f"Wrote {folder}/gap.csv, gap.png and comparison.csv")
+    _exit_if_failed(result.comparison.failed, result.comparison.damaged)
+
+
 REWORK = "barriers.resources.rework_scale"
 """The assumption ``attribute`` reports the ranking across by default."""
 

@@ -1,39 +1,52 @@
-"""Collaboration dynamics (Emerson & Nabatchi 2015) as evolving state, held over pairs that meet.
+"""Collaboration dynamics (Emerson & Nabatchi 2015) as evolving state, read by the barriers.
 
-Per ordered pair of agencies (i refers to j, or i has seen j's work): trust
-``T``, mutual understanding ``U`` and perceived facility readiness ``R``; per
-agency: commitment and the running share of good outcomes it sees. Pairs are
-held only for agencies that are linked or have met, so the state grows with
-the network's links, not with the square of its agencies. The barriers read
-this state; handovers and case conferences write it, which closes the
-virtuous and the vicious cycle:
+The framework's three components each rest on four indicators, and every
+indicator is a number in [0, 1] that the run moves:
 
-* after each handover with outcome ``o`` in [0, 1] (1 = on time and right),
-  ``T += trust_gain * (o - T)`` if ``o > T`` else ``trust_loss * (o - T)``
-  (trust is built slowly and lost quickly), and ``U`` grows a little;
-* joint case conferences every ``conference_interval_days``: each agency
-  attends with probability equal to its commitment; attending pairs gain
-  ``U += conference_gain * quality * leadership * (1 - U)``;
-* ``T`` and ``U`` relax toward their resting values by ``decay_per_day`` per
-  day; the relaxation is applied lazily, from the time a pair last changed;
-* commitment moves toward ``good_share * (1 - sectoral_ego)`` every day.
+* **principled engagement**: *discovery* (the share of completed services
+  reported to the case manager), *definition* (the share of referrals that
+  reach the right agency the first time), *deliberation* (conference
+  frequency against the norm, times attendance) and *determination* (the
+  share of blocked cases a conference settles);
+* **shared motivation**: *trust* and mutual *understanding* (means over the
+  linked pairs), internal *legitimacy* (each agency's belief that the
+  collaboration is worth its effort, fed by the outcomes it sees) and
+  *commitment* (legitimacy tempered by sectoral ego);
+* **capacity for joint action**: *procedural* arrangements (joint SOPs: one
+  minus the SOP barrier's chance of a re-intake), *leadership*, *knowledge*
+  and *resources* (posts filled, agencies not overloaded).
 
-Assumption (no source gives numbers): the rates and the outcome penalties
-are illustrative; the structure follows the framework's feedbacks.
+Each component is the mean of its four indicators. The flows (discovery,
+definition, deliberation, determination, resources) are smoothed over about
+``1 / indicator_smoothing`` days. Procedural arrangements, leadership and
+knowledge are stocks: each day they grow with the drive of engagement and
+motivation and erode without it,
+``X += build * d * (1 - X) - erosion * (1 - d) * X`` with ``d`` the product
+of engagement and shared motivation (for knowledge, the mean of discovery
+and deliberation: what reports and conferences share). Pair trust and
+understanding relax toward neutral levels, not toward where they started,
+so a run's history stays in its state until engagement changes it.
+
+The barriers read the state (trust, understanding, readiness, procedural
+arrangements, knowledge); handovers, reports, referrals and case conferences
+write it, which closes the virtuous and the vicious cycle.
+
+Assumption (no source gives numbers): every rate is a scenario parameter
+with a plausible range; the structure follows the framework's feedbacks.
 """
 
 from __future__ import annotations
 
-import random
 from array import array
 from typing import NamedTuple, Protocol
 
 import networkx as nx
 import numpy as np
 
-from collabsim.scenario import Dynamics
+from collabsim.scenario import Dynamics, Survey
+from collabsim.streams import Purpose, uniform
 
-__all__ = ["Clock", "CollaborationState", "Indices"]
+__all__ = ["Clock", "CollaborationState", "Indicators", "Indices"]
 
 
 class Clock(Protocol):
@@ -50,8 +63,38 @@ class Indices(NamedTuple):
     capacity: float
 
 
+class Indicators(NamedTuple):
+    """The twelve indicators, four per component, each in [0, 1] (see the module's docstring)."""
+
+    discovery: float
+    definition: float
+    deliberation: float
+    determination: float
+    trust: float
+    understanding: float
+    legitimacy: float
+    commitment: float
+    procedural: float
+    leadership: float
+    knowledge: float
+    resources: float
+
+    def indices(self) -> Indices:
+        """Each component: the mean of its four indicators."""
+        return Indices(sum(self[0:4]) / 4.0, sum(self[4:8]) / 4.0, sum(self[8:12]) / 4.0)
+
+
+def _start(survey: Survey, indicator: str, default: float) -> float:
+    value = survey.start(indicator)
+    return default if value is None else value
+
+
 class CollaborationState:
-    """Trust, understanding, perceived readiness and commitment, and their updates.
+    """The collaboration's state (pairs, agencies, the regime's capacity) and its updates.
+
+    Pairs hold trust, understanding and perceived readiness; agencies their
+    legitimacy and commitment; the regime its procedural arrangements,
+    leadership and knowledge.
 
     Args:
         params: the scenario's ``dynamics`` section.
@@ -60,6 +103,17 @@ class CollaborationState:
         readiness: each agency's true facility readiness (what others start believing).
         ego: each agency's effective sectoral ego (after the barrier's intensity).
         clock: the model's clock, for the lazy relaxation.
+        survey: starting values from interviews (override the defaults).
+        procedural: procedural arrangements at the start (SOP integration); ``None``:
+            full and kept so (the SOP barrier is off).
+        key: the run's key for conference attendance draws.
+
+    Attributes:
+        ego_factor: what a shock multiplies sectoral ego by (1 outside shocks).
+        procedural: procedural arrangements (joint SOPs) now.
+        leadership: leadership now.
+        knowledge: shared knowledge now.
+        attendance: the share of agencies at the last conference.
     """
 
     def __init__(
@@ -70,23 +124,49 @@ class CollaborationState:
         readiness: list[float],
         ego: list[float],
         clock: Clock,
+        survey: Survey | None = None,
+        procedural: float | None = None,
+        key: int = 0,
     ) -> None:
-        """Set the starting state: every linked pair, both ways, at its resting values."""
-        self.p = params
+        """Set the starting state: every linked pair, both ways, at its starting values."""
+        survey = survey or Survey()
+        p = self.p = params
         self.enabled = params.enabled
         self._clock = clock
         self._sectors = sectors
         self._readiness = readiness
+        self._key = key
         self._keep = 1.0 - params.decay_per_day
+        self._trust0 = _start(survey, "trust", p.initial_trust)
+        self._same0 = p.same_sector_trust if survey.trust is None else self._trust0
+        self._understanding0 = _start(survey, "understanding", p.initial_understanding)
         self.ego = np.asarray(ego, dtype=float)
-        self.commitment = np.full(len(sectors), params.initial_commitment)
-        self.good = [params.initial_commitment] * len(sectors)
-        self.attendance = 0.0
+        self.ego_factor = 1.0
+        n = len(sectors)
+        self.legitimacy = np.full(n, _start(survey, "legitimacy", p.initial_legitimacy))
+        self._room = np.maximum(1e-9, 1.0 - self.legitimacy * (1.0 - self.ego))  # 1 - c0_j
+        self.commitment = np.full(n, _start(survey, "commitment", p.initial_commitment))
+        self._procedural_moves = procedural is not None
+        self.procedural = (
+            _start(survey, "procedural", procedural) if procedural is not None else 1.0
+        )
+        self.leadership = _start(survey, "leadership", p.hub_leadership)
+        self.knowledge = _start(survey, "knowledge", p.initial_knowledge)
+        frequency = min(1.0, p.conference_norm_days / max(1, round(p.conference_interval_days)))
+        self.attendance = float(self.commitment.mean()) if n else 0.0
+        self._flows = {
+            "discovery": _start(survey, "discovery", 1.0),
+            "definition": _start(survey, "definition", 1.0),
+            "deliberation": _start(survey, "deliberation", frequency * self.attendance),
+            "determination": _start(survey, "determination", p.initial_determination),
+            "resources": _start(survey, "resources", 1.0),
+        }
+        self._day = {"due": 0, "made": 0, "sent": 0, "astray": 0}
+        self._reviewed = self._acted = 0.0  # smoothed conference agenda and acts
         self._index: dict[tuple[int, int], int] = {}
         self._i: list[int] = []
         self._j: list[int] = []
         self._t = array("d")  # trust, as of _since
-        self._t0 = array("d")  # resting trust
         self._u = array("d")  # understanding, as of _since
         self._r = array("d")  # perceived readiness of j by i
         self._since = array("d")
@@ -97,33 +177,30 @@ class CollaborationState:
         self._links = np.array([self._index[e] for e in edges], dtype=np.intp)
         cross = [self._index[(i, j)] for i, j in edges if sectors[i] != sectors[j]]
         self._cross = np.array(cross, dtype=np.intp)
+        self._conferences = 0
 
     # ------------------------------------------------------------ pairs
     def pair(self, i: int, j: int) -> int:
-        """The index of the pair (i, j), created at its resting values when first met."""
+        """The index of the pair (i, j), created at its starting values when first met."""
         k = self._index.get((i, j))
         if k is None:
             k = self._index[(i, j)] = len(self._i)
             self._i.append(i)
             self._j.append(j)
-            p = self.p
-            rest = p.same_sector_trust if self._sectors[i] == self._sectors[j] else p.initial_trust
-            self._t.append(rest)
-            self._t0.append(rest)
-            self._u.append(p.initial_understanding)
+            self._t.append(self._same0 if self._sectors[i] == self._sectors[j] else self._trust0)
+            self._u.append(self._understanding0)
             self._r.append(self._readiness[j])
             self._since.append(self._clock.now)
         return k
 
     def _settle(self, k: int) -> None:
-        """Apply the relaxation toward rest since the pair last changed."""
+        """Apply the relaxation toward the neutral levels since the pair last changed."""
         now = self._clock.now
         dt = now - self._since[k]
         if dt > 0.0 and self.enabled:
             f = self._keep**dt
-            t0 = self._t0[k]
+            t0, u0 = self.p.neutral_trust, self.p.neutral_understanding
             self._t[k] = t0 + (self._t[k] - t0) * f
-            u0 = self.p.initial_understanding
             self._u[k] = u0 + (self._u[k] - u0) * f
         self._since[k] = now
 
@@ -131,11 +208,7 @@ class CollaborationState:
         """I's trust in j now."""
         k = self._index.get((i, j))
         if k is None:
-            return (
-                self.p.same_sector_trust
-                if self._sectors[i] == self._sectors[j]
-                else self.p.initial_trust
-            )
+            return self._same0 if self._sectors[i] == self._sectors[j] else self._trust0
         self._settle(k)
         return self._t[k]
 
@@ -143,7 +216,7 @@ class CollaborationState:
         """Mutual understanding of i with j now."""
         k = self._index.get((i, j))
         if k is None:
-            return self.p.initial_understanding
+            return self._understanding0
         self._settle(k)
         return self._u[k]
 
@@ -151,6 +224,24 @@ class CollaborationState:
         """I's belief in j's facility readiness."""
         k = self._index.get((i, j))
         return self._readiness[j] if k is None else self._r[k]
+
+    def discretion(self, j: int) -> float:
+        """How far agency j's commitment leaves room for a discretionary barrier.
+
+        ``(1 - c_j) / (1 - c0_j)``, with ``c0_j = L0 * (1 - ego_j)`` the
+        commitment j settles at with the starting legitimacy ``L0`` and its
+        own sectoral ego: the state in which the barriers were found. It is
+        1 there, less when j is more committed, more when less (holds,
+        refusals, unreported services and repeated assessments are choices
+        an agency makes).
+        """
+        if not self.enabled:
+            return 1.0
+        return (1.0 - float(self.commitment[j])) / float(self._room[j])
+
+    def sectoral_ego(self, j: int, ego: float) -> float:
+        """Agency j's sectoral ego now (``ego``, times a shock's factor, at most 1)."""
+        return min(1.0, ego * self.ego_factor)
 
     # ---------------------------------------------------------- updates
     def handover(self, i: int, j: int, outcome: float) -> None:
@@ -166,9 +257,9 @@ class CollaborationState:
             self._t[k] = t + rate * (outcome - t)
             u = self._u[k]
             self._u[k] = u + p.understanding_gain * (1.0 - u)
-        s = p.outcome_smoothing
-        self.good[i] += s * (outcome - self.good[i])
-        self.good[j] += s * (outcome - self.good[j])
+        s, legit = p.legitimacy_rate, self.legitimacy
+        legit[i] += s * (outcome - legit[i])
+        legit[j] += s * (outcome - legit[j])
 
     def observe_quality(self, i: int, j: int, done_right: bool, rate: float) -> None:
         """Agency i updates its belief in j's facility readiness from one service."""
@@ -178,34 +269,95 @@ class CollaborationState:
         r = self._r[k]
         self._r[k] = r + rate * ((1.0 if done_right else 0.0) - r)
 
-    def daily(self, day: int, rng: random.Random) -> None:
-        """End-of-day update: commitment, and a conference when one is due."""
+    def reported(self, made: bool) -> None:
+        """A completed service was due to be reported to the case manager (and was, if ``made``)."""
+        self._day["due"] += 1
+        self._day["made"] += made
+
+    def referred(self, astray: bool) -> None:
+        """A referral was sent (and went astray, if ``astray``: late, misrouted or lost)."""
+        self._day["sent"] += 1
+        self._day["astray"] += astray
+
+    def daily(self, resources: float) -> None:
+        """End-of-day update: commitment, the smoothed flows and the capacity stocks.
+
+        Args:
+            resources: the day's resources indicator (posts filled, agencies not overloaded).
+        """
         if not self.enabled:
             return
-        p = self.p
-        good = np.asarray(self.good)
-        self.commitment += p.commitment_rate * (good * (1.0 - self.ego) - self.commitment)
-        if day % max(1, round(p.conference_interval_days)) == 0:
-            self.conference(rng)
+        p, day, flows = self.p, self._day, self._flows
+        ego = np.minimum(1.0, self.ego * self.ego_factor)
+        self.commitment += p.commitment_rate * (self.legitimacy * (1.0 - ego) - self.commitment)
+        s = p.indicator_smoothing
+        if day["due"]:
+            flows["discovery"] += s * (day["made"] / day["due"] - flows["discovery"])
+        if day["sent"]:
+            flows["definition"] += s * (1.0 - day["astray"] / day["sent"] - flows["definition"])
+        flows["resources"] += s * (resources - flows["resources"])
+        for name in day:
+            day[name] = 0
+        now = self.indicators()
+        engagement, motivation, _ = now.indices()
+        drive = engagement * motivation
+        informed = (now.discovery + now.deliberation) / 2.0
+        if self._procedural_moves:
+            self.procedural = _grow(
+                self.procedural, p.procedural_build, p.procedural_erosion, drive
+            )
+        self.leadership = _grow(self.leadership, p.leadership_build, p.leadership_erosion, drive)
+        self.knowledge = _grow(self.knowledge, p.knowledge_build, p.knowledge_erosion, informed)
 
-    def conference(self, rng: random.Random) -> None:
-        """A joint case conference: pairs whose two agencies attend gain mutual understanding."""
+    def conference_due(self, day: int) -> bool:
+        """Whether a case conference is held at the end of ``day``."""
+        return self.enabled and day % max(1, round(self.p.conference_interval_days)) == 0
+
+    def attend(self) -> np.ndarray:
+        """Who comes to this conference: each agency with probability its commitment."""
+        self._conferences += 1
+        n = self._conferences
+        draws = [uniform(self._key, Purpose.ATTENDANCE, a, n) for a in range(len(self._sectors))]
+        return np.asarray(draws) < self.commitment
+
+    @property
+    def conferences(self) -> int:
+        """Conferences held so far."""
+        return self._conferences
+
+    def meet(self, attends: np.ndarray, agenda: int, settled: int) -> None:
+        """A conference was held: attending pairs understand each other better; the flows move.
+
+        Args:
+            attends: who came.
+            agenda: blocked cases it reviewed.
+            settled: how many of them it settled.
+        """
         p = self.p
-        attends = np.array([rng.random() < c for c in self.commitment], dtype=bool)
         self.attendance = float(attends.mean()) if attends.size else 0.0
+        interval = max(1, round(p.conference_interval_days))
+        s = 1.0 - (1.0 - p.indicator_smoothing) ** interval  # the days since the last one
+        frequency = min(1.0, p.conference_norm_days / interval)
+        flows = self._flows
+        flows["deliberation"] += s * (frequency * self.attendance - flows["deliberation"])
+        # determination: cases acted on over cases reviewed, each smoothed (a pooled share)
+        self._reviewed = (1.0 - s) * self._reviewed + s * agenda
+        self._acted = (1.0 - s) * self._acted + s * settled
+        if self._reviewed > 0.0:
+            flows["determination"] = self._acted / self._reviewed
         if not self._i:
             return
         both = attends[np.asarray(self._i)] & attends[np.asarray(self._j)]
-        gain = p.conference_gain * p.conference_quality * p.hub_leadership
+        gain = p.conference_gain * p.conference_quality * self.leadership
         u = np.frombuffer(self._u, dtype=float)
-        u[:] = self._relaxed(u, p.initial_understanding)
+        u[:] = self._relaxed(u, p.neutral_understanding)
         u[both] += gain * (1.0 - u[both])
         t = np.frombuffer(self._t, dtype=float)
-        t[:] = self._relaxed(t, np.frombuffer(self._t0, dtype=float))
+        t[:] = self._relaxed(t, p.neutral_trust)
         np.frombuffer(self._since, dtype=float)[:] = self._clock.now
         del u, t  # release the buffers: the arrays may grow again
 
-    def _relaxed(self, values: np.ndarray, rest: np.ndarray | float) -> np.ndarray:
+    def _relaxed(self, values: np.ndarray, rest: float) -> np.ndarray:
         """Every pair's value now, relaxed toward ``rest`` since it last changed."""
         if not self.enabled:
             return values.copy()
@@ -213,46 +365,43 @@ class CollaborationState:
         return np.asarray(rest + (values - rest) * self._keep**age)
 
     # -------------------------------------------------------- observables
-    def _mean_now(self, which: str, pairs: np.ndarray) -> float:
+    def _mean_now(self, values: array[float], rest: float, pairs: np.ndarray) -> float:
         if not pairs.size:
             return float("nan")
-        values = np.frombuffer(self._t if which == "T" else self._u, dtype=float)[pairs]
-        rest = (
-            np.frombuffer(self._t0, dtype=float)[pairs]
-            if which == "T"
-            else self.p.initial_understanding
-        )
+        now = np.frombuffer(values, dtype=float)[pairs]
         if self.enabled:
             age = self._clock.now - np.frombuffer(self._since, dtype=float)[pairs]
-            values = rest + (values - rest) * self._keep**age
-        return float(values.mean())
+            now = rest + (now - rest) * self._keep**age
+        return float(now.mean())
 
     def mean_trust(self) -> float:
         """Mean trust over the network's linked pairs."""
-        return self._mean_now("T", self._links)
+        return self._mean_now(self._t, self.p.neutral_trust, self._links)
 
     def mean_understanding(self) -> float:
         """Mean understanding over the network's linked pairs."""
-        return self._mean_now("U", self._links)
+        return self._mean_now(self._u, self.p.neutral_understanding, self._links)
 
     def cross_sector_trust(self) -> float:
         """Mean trust over the linked pairs whose agencies are of different sectors."""
-        return self._mean_now("T", self._cross)
+        return self._mean_now(self._t, self.p.neutral_trust, self._cross)
 
-    def indices(self, sop_integration: float, knowledge: float, resources: float) -> Indices:
-        """The three components of collaboration dynamics.
-
-        Args:
-            sop_integration: one minus the SOP barrier's intensity.
-            knowledge: share of completed services reported so far.
-            resources: one minus the share of agencies overloaded.
-        """
-        p = self.p
+    def indicators(self) -> Indicators:
+        """The twelve indicators now."""
         t, u = self.mean_trust(), self.mean_understanding()
-        if t != t:  # no links: the resting values
-            t, u = p.initial_trust, p.initial_understanding
-        frequency = min(1.0, p.conference_norm_days / max(1, round(p.conference_interval_days)))
-        engagement = frequency * (self.attendance + u) / 2.0
-        motivation = (t + u + float(self.commitment.mean())) / 3.0
-        capacity = (sop_integration + knowledge + p.hub_leadership + resources) / 4.0
-        return Indices(engagement, motivation, capacity)
+        if t != t:  # no links: the starting values
+            t, u = self._trust0, self._understanding0
+        f = self._flows
+        n = len(self.legitimacy)
+        return Indicators(
+            f["discovery"], f["definition"], f["deliberation"], f["determination"],
+            t, u,
+            float(self.legitimacy.mean()) if n else 0.0,
+            float(self.commitment.mean()) if n else 0.0,
+            self.procedural, self.leadership, self.knowledge, f["resources"],
+        )  # fmt: skip
+
+
+def _grow(stock: float, build: float, erosion: float, drive: float) -> float:
+    """A capacity stock after one day: built by the drive, eroded without it."""
+    return stock + build * drive * (1.0 - stock) - erosion * (1.0 - drive) * stock

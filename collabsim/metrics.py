@@ -135,6 +135,7 @@ def _case_row(
         "referrals_held": kinds[k.HELD],
         "referrals_refused": kinds[k.REFUSED],
         "follow_up_waits": kinds[k.AWAITING_FOLLOW_UP],
+        "conference_settled": kinds[k.CONFERENCE_SETTLED],
     }
 
 
@@ -308,6 +309,7 @@ def summarize(
         "bypasses": total("events_facility_distrust"),
         "reworks": total("events_resources"),
         "follow_up_waits": total("follow_up_waits"),
+        "conference_settled": total("conference_settled"),
         "cases_registered": registered,
         "cases_recorded": total("recorded"),
         "recorded_share": total("recorded") / registered if registered else NAN,
@@ -328,6 +330,7 @@ def summarize(
         "engagement_end": model.engagement,
         "motivation_end": model.motivation,
         "capacity_end": model.capacity,
+        "indicators_end": dict(model.indicators._asdict()),
         "cases_by_city": {c: int((m["city"] == c).sum()) if n else 0 for c in p.cities},
         "case_type_shares": {
             t: float((m["case_type"] == t).mean()) if n else NAN for t in p.arrivals.case_types

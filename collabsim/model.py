@@ -23,10 +23,18 @@ from collabsim.agency import BACKGROUND, URGENT, Agency, Job, Pool
 from collabsim.barriers import Barriers
 from collabsim.calendar import working_time
 from collabsim.cases import Case, CaseGenerator, EventKind, Track, Trail, draw_duration, sample
-from collabsim.dynamics import CollaborationState, Indices
+from collabsim.conference import agenda_item, settles
+from collabsim.dynamics import CollaborationState
 from collabsim.events import EventQueue
 from collabsim.network import Geography, agency_specs, referral_network
-from collabsim.scenario import BARRIER_NAMES, Background, Distribution, Scenario
+from collabsim.scenario import (
+    BARRIER_NAMES,
+    SURVEY_INDICATORS,
+    Background,
+    Distribution,
+    Scenario,
+    Shock,
+)
 from collabsim.streams import Purpose, uniform
 
 __all__ = ["SERIES", "CollaborationModel"]
@@ -46,9 +54,10 @@ class _ServiceInfo(NamedTuple):
 
 SERIES = (
     "day", "arrived", "closed", "backlog", "waiting", "engagement", "motivation", "capacity",
-    "mean_trust", "cross_sector_trust",
+    *SURVEY_INDICATORS, "cross_sector_trust", "conference_settled",
 )  # fmt: skip
-"""The daily series' columns before each barrier's event counts."""
+"""The daily series' columns before each barrier's event counts (``trust`` is the mean
+over linked pairs; the twelve indicators are those of :class:`Indicators`)."""
 
 
 class CollaborationModel(mesa.Model):
@@ -92,6 +101,7 @@ class CollaborationModel(mesa.Model):
         self.geography = Geography(params)
         templates = [params.agencies[s.kind] for s in specs]
         ego_intensity = params.barriers.sectoral_ego.intensity
+        sop = params.barriers.sop
         self.state = CollaborationState(
             params.dynamics,
             self.network,
@@ -99,6 +109,9 @@ class CollaborationModel(mesa.Model):
             [t.readiness for t in templates],
             [t.sectoral_ego * ego_intensity for t in templates],
             self.clock,
+            params.survey,
+            1.0 - sop.intensity if sop.intensity > 0.0 else None,  # off: full, kept so
+            self._key,
         )
         self.barriers = Barriers(params, self.state, self.clock)
         if params.shared_case_system:
@@ -144,14 +157,21 @@ class CollaborationModel(mesa.Model):
         self.ended = 0
         self.reports_due = 0
         self.reports_made = 0
+        self.conference_settled = 0
+        self._blocked: dict[Track, None] = {}  # tracks waiting on a barrier's consequence
         self._order = 0  # arrival order at the queues, to break ties
-        self.indices = self._indices()
+        self.indicators = self.state.indicators()
+        self.indices = self.indicators.indices()
         for city in params.cities:
             self.clock.schedule(self.generator.next_gap(city), self._arrive, city)
         for a, t in zip(self.agencies, templates, strict=True):
             if t.background is not None and t.background.jobs_per_year > 0:
                 stream = random.Random(uniform(self._key, Purpose.BACKGROUND, a.index))
                 self.clock.schedule(0.0, self._background, a, stream, t.background)
+        self._on_duty = [a.staff.servers for a in self.agencies]
+        for shock in params.shocks:
+            self.clock.schedule(float(shock.start_day), self._shock, shock, shock.factor)
+            self.clock.schedule(float(shock.start_day + shock.days), self._shock, shock, 1.0)
         self._series: list[tuple[float, ...]] = []
 
     # ------------------------------------------------------------ clock
@@ -163,8 +183,11 @@ class CollaborationModel(mesa.Model):
     def step(self) -> None:
         """Advance one day: every event up to the day's end, then the daily updates."""
         self.clock.run_until(float(self.steps))
-        self.state.daily(self.steps, self.random)
-        self.indices = self._indices()
+        self.state.daily(self._resources())
+        if self.state.conference_due(self.steps):
+            self._conference()
+        self.indicators = self.state.indicators()
+        self.indices = self.indicators.indices()
         self._record()
 
     def run_days(self, days: int) -> None:
@@ -230,13 +253,18 @@ class CollaborationModel(mesa.Model):
         self._series.append(
             (
                 self.steps, len(self.cases), self.closed, len(self.cases) - self.ended,
-                self.waiting, i.engagement, i.motivation, i.capacity, self.mean_trust,
-                self.cross_sector_trust, *events.all.values(), *events.measured.values(),
+                self.waiting, i.engagement, i.motivation, i.capacity, *self.indicators,
+                self.cross_sector_trust, self.conference_settled, *events.all.values(),
+                *events.measured.values(),
             )
         )  # fmt: skip
 
     def timeseries(self) -> pd.DataFrame:
-        """One row per day: counts, the three indices, trust, and each barrier's events.
+        """One row per day: counts, indices, indicators and each barrier's events.
+
+        The columns: counts, the three indices and their twelve indicators,
+        cross-sector trust, blocked cases settled at conferences so far, and
+        each barrier's events.
 
         ``events_<barrier>`` counts every case's events so far (warm-up
         included), ``events_<barrier>_measured`` those of measured cases, as
@@ -246,11 +274,111 @@ class CollaborationModel(mesa.Model):
         columns += [f"events_{b}_measured" for b in BARRIER_NAMES]
         return pd.DataFrame(self._series, columns=columns)
 
-    def _indices(self) -> Indices:
-        knowledge = self.reports_made / self.reports_due if self.reports_due else 1.0
+    def _resources(self) -> float:
+        """The resources indicator today.
+
+        The share of posts filled, times the share of agencies with no one
+        waiting for their staff.
+        """
+        posts = sum(a.posts for a in self.agencies)
+        filled = sum(a.staff.servers for a in self.agencies)
         overloaded = sum(1 for a in self.agencies if a.staff.queue) / max(1, len(self.agencies))
-        sop = 1.0 - self.params.barriers.sop.intensity
-        return self.state.indices(sop, knowledge, 1.0 - overloaded)
+        return filled / max(1, posts) * (1.0 - overloaded)
+
+    def _shock(self, shock: Shock, factor: float) -> None:
+        """A shock begins (``factor``) or ends (1)."""
+        if shock.what == "sectoral_ego":
+            self.state.ego_factor = factor
+            return
+        now = self.clock.now
+        for agency, on_duty in zip(self.agencies, self._on_duty, strict=True):
+            pool = agency.staff
+            for job in pool.resize(max(1, int(on_duty * factor + 0.5)), now):
+                self._start(agency, pool, job)
+
+    # ----------------------------------------------------- conferences
+    def _defer(self, track: Track, time: float, parties: tuple[int, ...], handler: object,
+               *args: object) -> None:  # fmt: skip
+        """Schedule a step of a track held up by a barrier; a conference may bring it forward.
+
+        Args:
+            track: the track.
+            time: when the step happens unless a conference settles it first.
+            parties: the agencies that must attend a conference to settle it.
+            handler: the model's method to run, with ``args``.
+            args: its arguments.
+        """
+        track.pending = (time, parties, handler, args)
+        self._blocked[track] = None
+        self.clock.schedule(time, self._resume, track, track.pending)
+
+    def _resume(self, track: Track, pending: tuple[object, ...]) -> None:
+        """Run a deferred step, unless a conference has run it already."""
+        if track.pending is not pending:
+            return
+        track.pending = None
+        self._blocked.pop(track, None)
+        _, _, handler, args = pending
+        handler(*args)  # type: ignore[operator]
+
+    def _conference(self) -> None:
+        """A joint case conference: it reviews held-up and long-queued cases and acts on some."""
+        state, now = self.state, self.clock.now
+        attends = state.attend()
+        p = self.params.dynamics
+        held = [t for t in self._blocked if not t.case.ended and agenda_item(t, now)]
+        queued = self._long_queued(now)
+        agenda = len(held) + len(queued)
+
+        def acts(track: Track, parties: tuple[int, ...]) -> bool:
+            return settles(
+                track, parties, attends, state.leadership, p.conference_action, state.conferences
+            )
+
+        settle = [t for t in held if t.pending is not None and acts(t, t.pending[1])]
+        reroute = [q for q in queued if acts(q[0], q[3])]
+        state.meet(attends, agenda, len(settle) + len(reroute))
+        for track in settle:
+            pending = track.pending
+            assert pending is not None
+            track.note(now, EventKind.CONFERENCE_SETTLED, None, pending[0] - now)
+            self.conference_settled += 1
+            track.pending = None
+            self._blocked.pop(track, None)
+            _, _, handler, args = pending
+            handler(*args)  # type: ignore[operator]
+        for track, agency, entry, _ in reroute:
+            agency.staff.withdraw(entry, now)
+            track.note(now, EventKind.CONFERENCE_SETTLED, agency.index, now - entry[1])
+            self.conference_settled += 1
+            track.excluded.add(agency.index)
+            self._refer(track)
+
+    def _long_queued(
+        self, now: float
+    ) -> list[tuple[Track, Agency, tuple[int, float, int, Job], tuple[int, int]]]:
+        """Tracks queued for staff for ``conference_queue_days`` or more, that could go elsewhere.
+
+        Each comes with the agency, its queue entry and the parties (the case
+        manager and the agency), when the manager reaches another provider.
+        """
+        limit = self.params.dynamics.conference_queue_days
+        found = []
+        for agency in self.agencies:
+            for entry in agency.staff.queue:
+                track = entry[3].track
+                if track is None or now - entry[1] < limit or track.case.ended:
+                    continue
+                manager = track.case.manager
+                if manager is None or manager == agency.index or entry[3].reworks:
+                    continue
+                others = [
+                    a for a in self._candidates(manager, track.service)
+                    if a is not agency and a.index not in track.excluded
+                ]  # fmt: skip
+                if others:
+                    found.append((track, agency, entry, (manager, agency.index)))
+        return found
 
     # ------------------------------------------------------- case flow
     def _arrive(self, city: str) -> None:
@@ -306,6 +434,10 @@ class CollaborationModel(mesa.Model):
         self.ended += 1
         track.note(now, EventKind.DROPPED, track.holder)
 
+    def _knowledge_effect(self) -> float:
+        """The share of the wait for a missing report that shared knowledge saves now."""
+        return self.params.dynamics.knowledge_effect * self.state.knowledge
+
     def _follow_up_time(self, case: Case, t: float) -> float:
         """The referrer's next periodic follow-up of the case after time ``t``."""
         base = case.manager_since if case.manager is not None else case.reported_at
@@ -346,18 +478,22 @@ class CollaborationModel(mesa.Model):
         if manager is not None and (not local or holder == manager):
             t = now
             if track.unreported_since is not None:
-                # the manager learns of the unreported completion at its next follow-up
-                t = max(now, self._follow_up_time(case, track.unreported_since))
+                # the manager learns of the unreported completion at its next follow-up,
+                # sooner as far as shared knowledge tells it
+                follow_up = self._follow_up_time(case, track.unreported_since)
+                t = max(now, now + (follow_up - now) * (1.0 - self._knowledge_effect()))
                 track.unreported_since = None
                 if t > now:
                     track.note(now, EventKind.AWAITING_FOLLOW_UP, manager, days=t - now)
-            if svc in self.agencies[manager].services:
-                if t > now:
-                    self.clock.schedule(t, self._admit, track, self.agencies[manager], None)
-                else:
-                    self._admit(track, self.agencies[manager], None)
+            if t > now:
+                mine = svc in self.agencies[manager].services
+                args = (self.agencies[manager], None) if mine else ()
+                self._defer(track, t, (manager,), self._admit if mine else self._refer,
+                            track, *args)  # fmt: skip
+            elif svc in self.agencies[manager].services:
+                self._admit(track, self.agencies[manager], None)
             else:
-                self.clock.schedule(t, self._refer, track)
+                self._refer(track)
         elif local:
             assert holder is not None
             self._admit(track, self.agencies[holder], None)
@@ -415,6 +551,7 @@ class CollaborationModel(mesa.Model):
         latency, rate = self._channels.get((i, j)) or self._unlinked_channel(i, j)
         track.note(now, EventKind.REFERRED, j, other=i)
         mishap = self.barriers.miscommunication.referral(track, i, j, latency, rate)
+        self.state.referred(mishap is not None)
         track.sends += 1
         if mishap is None:
             if latency > 0.0:
@@ -424,9 +561,11 @@ class CollaborationModel(mesa.Model):
             return
         track.penalty += mishap.penalty
         if mishap.kind is EventKind.REFERRAL_LOST:  # found at the next follow-up, sent again
-            self.clock.schedule(self._follow_up_time(case, now), self._refer, track)
-            return
-        self.clock.schedule(now + mishap.delay, self._deliver, track, referrer, target)
+            self._defer(track, self._follow_up_time(case, now), (i,), self._refer, track)
+        elif mishap.kind is EventKind.REFERRAL_MISROUTED:
+            self._defer(track, now + mishap.delay, (i, j), self._deliver, track, referrer, target)
+        else:
+            self.clock.schedule(now + mishap.delay, self._deliver, track, referrer, target)
 
     def _unlinked_channel(self, i: int, j: int) -> tuple[float, float]:
         """Latency and miscommunication rate of a referral between agencies with no link."""
@@ -445,10 +584,11 @@ class CollaborationModel(mesa.Model):
         elif decision.refused:
             track.excluded.add(target.index)
             track.penalty = 0.0
-            self.clock.schedule(now + decision.delay, self._refer, track)
+            self._defer(track, now + decision.delay, (referrer.index,), self._refer, track)
         else:
             track.penalty += decision.penalty
-            self.clock.schedule(now + decision.delay, self._admit, track, target, referrer)
+            parties = (referrer.index, target.index)
+            self._defer(track, now + decision.delay, parties, self._admit, track, target, referrer)
 
     def _admit(self, track: Track, agency: Agency, referrer: Agency | None) -> None:
         """``agency`` takes the track's next service (from ``referrer``, if a handover)."""
@@ -583,7 +723,9 @@ class CollaborationModel(mesa.Model):
         discipline = agency.reporting_discipline
         if case.manager is not None and case.manager != j:
             self.reports_due += 1
-            if missing.unreported(track, j, discipline):
+            silent = missing.unreported(track, j, discipline)
+            self.state.reported(not silent)
+            if silent:
                 track.unreported_since = now
             else:
                 self.reports_made += 1

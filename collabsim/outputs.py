@@ -39,6 +39,7 @@ HEADLINE: tuple[tuple[str, str], ...] = (
     ("interviews_per_child", "interviews per child"),
     ("bypasses", "bypasses (facility distrust)"),
     ("cases_recorded", "cases recorded in the case system"),
+    ("conference_settled", "held-up cases settled by case conferences"),
     ("engagement_end", "principled engagement (end)"),
     ("motivation_end", "shared motivation (end)"),
     ("capacity_end", "capacity for joint action (end)"),

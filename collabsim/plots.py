@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from collabsim.scenario import SURVEY_INDICATORS
 
 __all__ = [
     "plot_attribution",
@@ -107,21 +110,58 @@ def plot_norms(summary: dict[str, Any], path: Path) -> Path:
 
 
 def plot_indices(timeseries: pd.DataFrame, warmup: int, path: Path) -> Path:
-    """The three collaboration-dynamics indices over time."""
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    """The three collaboration-dynamics indices over time, and each one's four indicators."""
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.5), sharey=True)
     labels = {
         "engagement": "principled engagement",
         "motivation": "shared motivation",
         "capacity": "capacity for joint action",
     }
-    for col, label in labels.items():
-        ax.plot(timeseries["day"], timeseries[col], label=label)
-    _warmup_line(ax, warmup)
-    ax.set_ylim(0, 1)
+    panels = [("Collaboration dynamics", list(labels))]
+    panels += [(labels[name], list(SURVEY_INDICATORS[4 * k : 4 * k + 4]))
+               for k, name in enumerate(labels)]  # fmt: skip
+    for ax, (title, cols) in zip(axes, panels, strict=True):
+        for col in cols:
+            if col in timeseries:
+                ax.plot(timeseries["day"], timeseries[col], label=labels.get(col, col))
+        _warmup_line(ax, warmup)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("day")
+        ax.set_title(title, fontsize=10)
+        ax.legend(loc="lower right", fontsize="x-small")
+    axes[0].set_ylabel("index (0 to 1)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def draw_gap(
+    ax: Any, gap: pd.DataFrame, columns: Sequence[str], spans: Sequence[tuple[int, int]] = ()
+) -> None:
+    """Draw a cycle's daily gap B - A per column with its 95% band; shade the shocks' spans."""
+    for col in columns:
+        ax.plot(gap.index, gap[col], label=col)
+        ax.fill_between(gap.index, gap[f"{col}_low"], gap[f"{col}_high"], alpha=0.25)
+    for k, (start, end) in enumerate(spans):
+        ax.axvspan(start, end, color="grey", alpha=0.15, label="shock" if not k else None)
+    ax.axhline(0, color="black", linewidth=0.5)
     ax.set_xlabel("day")
-    ax.set_ylabel("index (0 to 1)")
-    ax.set_title("Collaboration dynamics")
-    ax.legend(loc="lower right")
+
+
+def plot_gap(
+    gap: pd.DataFrame,
+    columns: Sequence[str],
+    spans: Sequence[tuple[int, int]],
+    title: str,
+    path: Path,
+) -> Path:
+    """A cycle's daily gap B - A in each index, with 95% intervals."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    draw_gap(ax, gap, columns, spans)
+    ax.set_ylabel("gap B - A in the index")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

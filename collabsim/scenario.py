@@ -19,6 +19,7 @@ __all__ = [
     "MAX_DAYS",
     "MAX_FACTOR",
     "PROVINCE",
+    "SURVEY_INDICATORS",
     "AgencyTemplate",
     "Arrivals",
     "Assumption",
@@ -38,6 +39,8 @@ __all__ = [
     "Run",
     "Scenario",
     "Service",
+    "Shock",
+    "Survey",
 ]
 
 PROVINCE = "province"
@@ -283,24 +286,96 @@ BARRIER_NAMES: tuple[str, ...] = tuple(Barriers.model_fields)
 
 
 class Dynamics(_Strict):
-    """Collaboration dynamics (Emerson & Nabatchi): the evolving state."""
+    """Collaboration dynamics (Emerson & Nabatchi): the evolving state and its rates.
+
+    Starting values (``initial_*``, ``hub_leadership``) are where a run
+    begins; a ``[survey]`` table, when given, overrides them. Resting
+    (``neutral_*``) values are where pair trust and understanding relax to
+    when nothing happens. Build and erosion rates are per day.
+    """
 
     enabled: bool = True
     initial_trust: Probability = 0.5
     same_sector_trust: Probability = 0.7
     initial_understanding: Probability = 0.4
+    neutral_trust: Probability = 0.5
+    neutral_understanding: Probability = 0.4
     trust_gain: Rate = 0.05
     trust_loss: Rate = 0.15
     understanding_gain: Rate = 0.01
+    decay_per_day: Rate = 0.002
+    initial_legitimacy: Probability = 0.6
+    legitimacy_rate: Rate = 0.05
+    initial_commitment: Probability = 0.6
+    commitment_rate: Rate = 0.05
     conference_gain: Rate = 0.1
     conference_interval_days: PositiveDays = 30.0
     conference_quality: Probability = 0.7
-    decay_per_day: Rate = 0.002
-    initial_commitment: Probability = 0.6
-    commitment_rate: Rate = 0.05
-    hub_leadership: Probability = 0.6
-    outcome_smoothing: Rate = 0.05
+    conference_action: Probability = 0.8
+    conference_queue_days: PositiveDays = 14.0
     conference_norm_days: PositiveDays = 30.0
+    hub_leadership: Probability = 0.6
+    initial_knowledge: Probability = 0.5
+    initial_determination: Probability = 0.5
+    procedural_build: Rate = 0.0
+    procedural_erosion: Rate = 0.0
+    leadership_build: Rate = 0.0
+    leadership_erosion: Rate = 0.0
+    knowledge_build: Rate = 0.0
+    knowledge_erosion: Rate = 0.0
+    knowledge_effect: Probability = 0.0
+    indicator_smoothing: Rate = 0.05
+
+
+SURVEY_INDICATORS = (
+    "discovery", "definition", "deliberation", "determination",
+    "trust", "understanding", "legitimacy", "commitment",
+    "procedural", "leadership", "knowledge", "resources",
+)  # fmt: skip
+"""The twelve indicators of the three components, in order (engagement, motivation, capacity)."""
+
+Likert = Annotated[float, Field(ge=1.0, le=5.0)]
+"""A mean answer on a 1-5 agreement scale."""
+
+
+class Survey(_Strict):
+    """Where the collaboration starts, from interviews: a 1-5 Likert mean per indicator.
+
+    Each given indicator's starting value becomes ``(mean - 1) / 4``; the
+    ones not given keep the ``[dynamics]`` defaults (see docs/model.md).
+    """
+
+    discovery: Likert | None = None
+    definition: Likert | None = None
+    deliberation: Likert | None = None
+    determination: Likert | None = None
+    trust: Likert | None = None
+    understanding: Likert | None = None
+    legitimacy: Likert | None = None
+    commitment: Likert | None = None
+    procedural: Likert | None = None
+    leadership: Likert | None = None
+    knowledge: Likert | None = None
+    resources: Likert | None = None
+
+    def start(self, indicator: str) -> float | None:
+        """The indicator's starting value in [0, 1] (``None``: the survey does not give it)."""
+        value: float | None = getattr(self, indicator)
+        return None if value is None else (value - 1.0) / 4.0
+
+
+class Shock(_Strict):
+    """A spell in which something is worse than usual, then back as it was.
+
+    ``sectoral_ego`` multiplies every agency's sectoral ego (a chance, capped
+    at 1); ``staffing`` multiplies every agency's staff on duty (at least one
+    stays).
+    """
+
+    what: Literal["sectoral_ego", "staffing"]
+    start_day: int = Field(ge=0, le=MAX_DAYS)
+    days: int = Field(ge=1, le=MAX_DAYS)
+    factor: Factor
 
 
 class Choice(_Strict):
@@ -409,6 +484,8 @@ class Scenario(_Strict):
     calendar: Calendar = Calendar()
     attrition: Attrition = Attrition()
     norms: Norms = Norms()
+    survey: Survey = Survey()
+    shocks: list[Shock] = []
     ranges: dict[str, Assumption] = {}
 
     @model_validator(mode="after")

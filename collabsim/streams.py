@@ -49,6 +49,8 @@ class Purpose(IntEnum):
     REPEAT_AFTER = 23
     ADOPTION = 24
     BACKGROUND = 25
+    ATTENDANCE = 26
+    CONFERENCE = 27
 
 
 def uniform(key: int, purpose: int, step: int = 0, occurrence: int = 0) -> float:

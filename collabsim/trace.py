@@ -61,6 +61,11 @@ def describe(event: CaseEvent, names: list[str]) -> str:
         K.AWAITING_FOLLOW_UP: f"{event.days:.1f} days until the follow-up",
         K.BYPASS: f"passed over {name(event.other)}",
         K.UNRECORDED: "registration not reported to the case system",
+        K.CONFERENCE_SETTLED: (
+            f"re-routed after {event.days:.1f} days in the queue"
+            if event.agency is not None
+            else f"brought forward {event.days:.1f} days by the case conference"
+        ),
     }
     return texts.get(k, event.service)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 
 import collabsim
@@ -37,7 +35,7 @@ def test_conferences_raise_understanding_and_silence_lets_it_relax() -> None:
     s = m.state
     s.commitment[:] = 1.0
     before = s.mean_understanding()
-    s.conference(random.Random(0))
+    s.meet(s.attend(), 0, 0)
     after = s.mean_understanding()
     assert after > before
     m.clock.now = 60.0  # sixty days without contact (no events run)

@@ -18,12 +18,14 @@ __all__ = [
     "AttributionAcross",
     "Calibration",
     "Comparison",
+    "Cycle",
     "Replications",
     "SweepResult",
     "attribute",
     "attribute_across",
     "calibrate",
     "compare",
+    "cycle",
     "load_results",
     "replicate",
     "sweep",
@@ -38,6 +40,8 @@ _WHERE = {
     "attribute": "analyses",
     "compare": "analyses",
     "replicate": "analyses",
+    "Cycle": "cycles",
+    "cycle": "cycles",
     "Calibration": "calibration",
     "calibrate": "calibration",
     "load_results": "store",
@@ -57,6 +61,7 @@ if TYPE_CHECKING:
         replicate,
     )
     from collabsim.experiments.calibration import Calibration, calibrate
+    from collabsim.experiments.cycles import Cycle, cycle
     from collabsim.experiments.store import load_results
     from collabsim.experiments.sweep import SweepResult, sweep
 
