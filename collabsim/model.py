@@ -314,11 +314,15 @@ class CollaborationModel(mesa.Model):
 
     def _resume(self, track: Track, pending: tuple[object, ...]) -> None:
         """Run a deferred step, unless a conference has run it already."""
-        if track.pending is not pending:
-            return
+        if track.pending is pending:
+            self._run_pending(track)
+
+    def _run_pending(self, track: Track) -> None:
+        """Run the track's deferred step now."""
+        assert track.pending is not None
+        _, _, handler, args = track.pending
         track.pending = None
         self._blocked.pop(track, None)
-        _, _, handler, args = pending
         handler(*args)  # type: ignore[operator]
 
     def _conference(self) -> None:
@@ -339,14 +343,11 @@ class CollaborationModel(mesa.Model):
         reroute = [q for q in queued if acts(q[0], q[3])]
         state.meet(attends, agenda, len(settle) + len(reroute))
         for track in settle:
-            pending = track.pending
-            assert pending is not None
-            track.note(now, EventKind.CONFERENCE_SETTLED, None, pending[0] - now)
+            if track.pending is None:  # run already (by an earlier act on its case)
+                continue
+            track.note(now, EventKind.CONFERENCE_SETTLED, None, track.pending[0] - now)
             self.conference_settled += 1
-            track.pending = None
-            self._blocked.pop(track, None)
-            _, _, handler, args = pending
-            handler(*args)  # type: ignore[operator]
+            self._run_pending(track)
         for track, agency, entry, _ in reroute:
             agency.staff.withdraw(entry, now)
             track.note(now, EventKind.CONFERENCE_SETTLED, agency.index, now - entry[1])

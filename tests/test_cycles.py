@@ -214,11 +214,12 @@ def test_an_ego_shock_raises_holds_and_refusals_during_its_spell() -> None:
 
 
 # ------------------------------------------------------------- 5. cycles that emerge
-def test_hysteresis_counts_days_until_the_gap_is_back_for_good() -> None:
-    gap = [0.0, -0.2, -0.1, -0.05, -0.001, -0.02, -0.004, 0.0]
-    assert hysteresis(gap, 1, 0.01) == 5
-    assert hysteresis(gap, 6, 0.01) == 0
-    assert hysteresis([-0.2, -0.1], 0, 0.01) is None
+def test_hysteresis_counts_days_from_the_given_day_until_the_gap_is_back_for_good() -> None:
+    days = pd.RangeIndex(1, 9, name="day")  # a daily series starts on day 1
+    gap = pd.Series([0.0, -0.2, -0.1, -0.05, -0.001, -0.02, -0.004, 0.0], index=days)
+    assert hysteresis(gap, 2, 0.01) == 5  # day 2 -> back for good on day 7
+    assert hysteresis(gap, 7, 0.01) == 0
+    assert hysteresis(gap.iloc[:3], 1, 0.01) is None
 
 
 def _cycle_scenarios() -> tuple[Scenario, Scenario, Scenario]:

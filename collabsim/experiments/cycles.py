@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from collabsim.api import resolve_scenario
@@ -52,18 +51,18 @@ class Cycle:
     columns: tuple[str, ...] = field(default=INDEX_COLUMNS)
 
 
-def hysteresis(gap: npt.ArrayLike, since: int, tolerance: float) -> int | None:
-    """Days from ``since`` until ``|gap|`` is at most ``tolerance`` on every later day.
+def hysteresis(gap: pd.Series, since: int, tolerance: float) -> int | None:
+    """Days from day ``since`` until ``|gap|`` is at most ``tolerance`` on every later day.
 
     Args:
-        gap: the mean gap, one value per day (day 0 first).
+        gap: the mean gap, indexed by day.
         since: the day to count from (the shock's end).
         tolerance: how close counts as back.
 
     Returns:
         The days, or ``None`` if the gap is still wider on the last day.
     """
-    values = np.abs(np.asarray(gap, dtype=float))[since:]
+    values = np.abs(gap.loc[since:].to_numpy(dtype=float))
     if not values.size or values[-1] > tolerance:
         return None
     outside = np.flatnonzero(values > tolerance)
@@ -129,5 +128,5 @@ def cycle(
         gap[f"{col}_low"], gap[f"{col}_high"] = bounds[:, 0], bounds[:, 1]
         days = wide["A"].index
     table = pd.DataFrame(gap, index=pd.Index(days, name="day"))
-    found = {col: hysteresis(table[col].to_numpy(), since, tolerance) for col in columns}
+    found = {col: hysteresis(table[col], since, tolerance) for col in columns}
     return Cycle(table, found, comparison, since, tolerance, tuple(columns))
