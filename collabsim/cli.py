@@ -292,6 +292,19 @@ def replicate(
     _exit_if_failed(result.failed, result.damaged)
 
 
+def _show_differences(title: str, table: Any) -> None:
+    """Print a paired comparison's key outputs: A, B, B - A and its 95% interval."""
+    from collabsim.outputs import fmt
+
+    rows = [(k, table.loc[k]) for k in KEY_OUTPUTS if k in table.index]
+    _show(
+        title,
+        ("output", "A", "B", "B - A", "95% CI"),
+        ((k, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]),
+          f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}") for k, r in rows),
+    )  # fmt: skip
+
+
 @_command
 def compare(
     a: ScenarioArg,
@@ -306,7 +319,6 @@ def compare(
 ) -> None:
     """Compare two scenarios with common random numbers: B - A with 95% intervals."""
     from collabsim.experiments import compare as run_comparison
-    from collabsim.outputs import fmt
     from collabsim.plots import plot_differences
 
     pa, pb = _load(a), _load(b)
@@ -324,13 +336,9 @@ def compare(
             size_check=not no_size_check,
             add=add,
         )
-    rows = [(k, result.table.loc[k]) for k in KEY_OUTPUTS if k in result.table.index]
-    _show(
-        f"B = {pb.name} minus A = {pa.name} ({reps} paired replications)",
-        ("output", "A", "B", "B - A", "95% CI"),
-        ((k, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]),
-          f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}") for k, r in rows),
-    )  # fmt: skip
+    _show_differences(
+        f"B = {pb.name} minus A = {pa.name} ({reps} paired replications)", result.table
+    )
     with staged(folder) as stage:
         result.table.to_csv(stage / "comparison.csv")
         plot_differences(
@@ -398,13 +406,7 @@ def cycle(
         ((col, *(cell(col, d) for d in days), lasts(col)) for col in INDEX_COLUMNS),
     )
     t = result.comparison.table
-    rows = [(k, t.loc[k]) for k in KEY_OUTPUTS if k in t.index]
-    _show(
-        "Summary outputs (B - A, 95% CI)",
-        ("output", "A", "B", "B - A", "95% CI"),
-        ((k, fmt(r["mean_a"]), fmt(r["mean_b"]), fmt(r["diff"]),
-          f"{fmt(r['ci_low'])} .. {fmt(r['ci_high'])}") for k, r in rows),
-    )  # fmt: skip
+    _show_differences("Summary outputs (B - A, 95% CI)", t)
     with staged(folder) as stage:
         gap.to_csv(stage / "gap.csv")
         t.to_csv(stage / "comparison.csv")

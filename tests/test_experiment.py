@@ -286,3 +286,22 @@ def test_shapley_values_of_textbook_games() -> None:
     # majority of three: symmetric, 1/3 each
     majority = {m: float(bin(m).count("1") >= 2) for m in range(8)}
     assert shapley_values(majority, 3) == pytest.approx([1 / 3] * 3)
+
+
+def test_the_compare_command_prints_the_paired_differences_and_writes_them(tmp_path: Path) -> None:
+    short = "[run]\ndays = 120\nwarmup_days = 20\n"
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(f'extends = "{BASELINE}"\n{short}', encoding="utf-8")
+    sharing = ROOT / "scenarios" / "shared-case-system.toml"
+    b.write_text(f'extends = "{sharing}"\n{short}', encoding="utf-8")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "collabsim", "compare", str(a), str(b), "--reps", "2",
+         "--workers", "2", "--out", str(out)],
+        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "160"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "paired replications" in done.stdout and "handling_days_median" in done.stdout
+    table = pd.read_csv(out / "comparison.csv", index_col="output")
+    assert {"mean_a", "mean_b", "diff", "ci_low", "ci_high"} <= set(table.columns)
+    assert (out / "comparison.png").exists()
