@@ -155,8 +155,6 @@ class CollaborationModel(mesa.Model):
         self.cases: list[Case] = []
         self.closed = 0
         self.ended = 0
-        self.reports_due = 0
-        self.reports_made = 0
         self.conference_settled = 0
         self._blocked: dict[Track, None] = {}  # tracks waiting on a barrier's consequence
         self._order = 0  # arrival order at the queues, to break ties
@@ -723,13 +721,11 @@ class CollaborationModel(mesa.Model):
         missing = self.barriers.missing_reports
         discipline = agency.reporting_discipline
         if case.manager is not None and case.manager != j:
-            self.reports_due += 1
             silent = missing.unreported(track, j, discipline)
             self.state.reported(not silent)
             if silent:
                 track.unreported_since = now
             else:
-                self.reports_made += 1
                 track.unreported_since = None  # a report brings the manager up to date
         if not case.registered and info.registers:
             case.registered = True

@@ -7,7 +7,6 @@ wait, the Kaplan-Meier measurement, service norms and the levers.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ import pytest
 import collabsim
 from collabsim.api import resolve_scenario
 from collabsim.calendar import OfficeHours, RoundTheClock, working_time
-from collabsim.loading import load_scenario, scenario_from_dict
+from collabsim.loading import _merge, load_scenario, scenario_from_dict
 from collabsim.scenario import BARRIER_NAMES, Calendar, Scenario
 from collabsim.survival import kaplan_meier, quantile
 from tests.conftest import BASELINE, SCENARIOS
@@ -70,16 +69,6 @@ TINY: dict[str, Any] = {
     "barriers": {b: {"intensity": 0.0} for b in BARRIER_NAMES},
     "dynamics": {"enabled": False},
 }
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def tiny(**extra: Any) -> Scenario:
