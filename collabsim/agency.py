@@ -247,7 +247,6 @@ class Agency(mesa.Agent):
         state: CollaborationState,
         weights: Choice,
         local: frozenset[str],
-        sop_links: set[tuple[int, int]],
         distrust: FacilityDistrust,
     ) -> Agency:
         """Whom to refer a track's next service to.
@@ -267,7 +266,7 @@ class Agency(mesa.Agent):
         for k, c in enumerate(pool):
             j = c.index
             score = (
-                weights.sop * ((i, j) in sop_links)
+                weights.sop * ((i, j) in state.formal)
                 + weights.trust * state.trust(i, j)
                 + weights.readiness * state.readiness(i, j)
                 - weights.load * c.load

@@ -16,6 +16,11 @@ indicator is a number in [0, 1] that the run moves:
   minus the SOP barrier's chance of a re-intake), *leadership*, *knowledge*
   and *resources* (posts filled, agencies not overloaded).
 
+Procedural arrangements also include formal links: a referral link under a
+formal SOP or MoU (a scenario's ``sop = true`` at the start) halves the
+re-intake chance and is preferred by the referrer; conferences that both
+ends attend sign new ones, and they lapse when the parties stop meeting.
+
 Each component is the mean of its four indicators. The flows (discovery,
 definition, deliberation, determination, resources) are smoothed over about
 ``1 / indicator_smoothing`` days. Procedural arrangements, leadership and
@@ -110,6 +115,7 @@ class CollaborationState:
 
     Attributes:
         ego_factor: what a shock multiplies sectoral ego by (1 outside shocks).
+        formal: the links (i, j) under a formal SOP or MoU now.
         procedural: procedural arrangements (joint SOPs) now.
         leadership: leadership now.
         knowledge: shared knowledge now.
@@ -173,8 +179,9 @@ class CollaborationState:
         for i, j in network.edges:
             self.pair(i, j)
             self.pair(j, i)
-        edges = list(network.edges)
+        edges = self._edges = list(network.edges)
         self._links = np.array([self._index[e] for e in edges], dtype=np.intp)
+        self.formal = {(i, j) for i, j, sop in network.edges(data="sop") if sop}
         cross = [self._index[(i, j)] for i, j in edges if sectors[i] != sectors[j]]
         self._cross = np.array(cross, dtype=np.intp)
         self._conferences = 0
@@ -345,6 +352,7 @@ class CollaborationState:
         self._acted = (1.0 - s) * self._acted + s * settled
         if self._reviewed > 0.0:
             flows["determination"] = self._acted / self._reviewed
+        self._formalise(attends, interval)
         if not self._i:
             return
         both = attends[np.asarray(self._i)] & attends[np.asarray(self._j)]
@@ -356,6 +364,35 @@ class CollaborationState:
         t[:] = self._relaxed(t, p.neutral_trust)
         np.frombuffer(self._since, dtype=float)[:] = self._clock.now
         del u, t  # release the buffers: the arrays may grow again
+
+    def _formalise(self, attends: np.ndarray, interval: int) -> None:
+        """Links are put under a formal SOP at a conference both ends attend, and lapse without.
+
+        A linked pair without one signs it with chance ``link_formalise * d``
+        when both attend; a formal link lapses with chance
+        ``1 - (1 - link_lapse * (1 - d)) ** interval`` when either end misses
+        the conference (the days since the last one, as a daily erosion), with
+        ``d`` engagement times shared motivation, as for the capacity stocks.
+        """
+        p = self.p
+        if not (p.link_formalise or p.link_lapse):
+            return
+        engagement, motivation, _ = self.indicators().indices()
+        drive = engagement * motivation
+        sign = p.link_formalise * drive
+        lapse = 1.0 - (1.0 - p.link_lapse * (1.0 - drive)) ** interval
+        formal, n = self.formal, self._conferences
+        for e, (i, j) in enumerate(self._edges):
+            both = attends[i] and attends[j]
+            if (i, j) in formal:
+                if not both and uniform(self._key, Purpose.FORMAL_LINK, e, n) < lapse:
+                    formal.discard((i, j))
+            elif both and uniform(self._key, Purpose.FORMAL_LINK, e, n) < sign:
+                formal.add((i, j))
+
+    def formal_share(self) -> float:
+        """The share of the network's links under a formal SOP or MoU."""
+        return len(self.formal) / len(self._edges) if self._edges else 0.0
 
     def _relaxed(self, values: np.ndarray, rest: float) -> np.ndarray:
         """Every pair's value now, relaxed toward ``rest`` since it last changed."""

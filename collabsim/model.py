@@ -54,7 +54,7 @@ class _ServiceInfo(NamedTuple):
 
 SERIES = (
     "day", "arrived", "closed", "backlog", "waiting", "engagement", "motivation", "capacity",
-    *SURVEY_INDICATORS, "cross_sector_trust", "conference_settled",
+    *SURVEY_INDICATORS, "cross_sector_trust", "formal_links", "conference_settled",
 )  # fmt: skip
 """The daily series' columns before each barrier's event counts (``trust`` is the mean
 over linked pairs; the twelve indicators are those of :class:`Indicators`)."""
@@ -131,7 +131,6 @@ class CollaborationModel(mesa.Model):
         for a in self.agencies:
             for svc in a.services:
                 self._providers[svc].append(a)
-        self._sop_links = {(i, j) for i, j, sop in self.network.edges(data="sop") if sop}
         self._channels = {
             (i, j): (d["latency_days"], d["miscommunication"])
             for i, j, d in self.network.edges(data=True)
@@ -252,7 +251,8 @@ class CollaborationModel(mesa.Model):
             (
                 self.steps, len(self.cases), self.closed, len(self.cases) - self.ended,
                 self.waiting, i.engagement, i.motivation, i.capacity, *self.indicators,
-                self.cross_sector_trust, self.conference_settled, *events.all.values(),
+                self.cross_sector_trust, self.state.formal_share(), self.conference_settled,
+                *events.all.values(),
                 *events.measured.values(),
             )
         )  # fmt: skip
@@ -261,8 +261,8 @@ class CollaborationModel(mesa.Model):
         """One row per day: counts, indices, indicators and each barrier's events.
 
         The columns: counts, the three indices and their twelve indicators,
-        cross-sector trust, blocked cases settled at conferences so far, and
-        each barrier's events.
+        cross-sector trust, the share of links under a formal SOP or MoU,
+        blocked cases settled at conferences so far, and each barrier's events.
 
         ``events_<barrier>`` counts every case's events so far (warm-up
         included), ``events_<barrier>_measured`` those of measured cases, as
@@ -543,7 +543,6 @@ class CollaborationModel(mesa.Model):
                 self.state,
                 self.params.choice,
                 self.geography.local(case.city),
-                self._sop_links,
                 self.barriers.facility_distrust,
             )
         j = target.index
@@ -603,7 +602,7 @@ class CollaborationModel(mesa.Model):
         if referrer is not None and not info.stay and (b.sop.on or b.task_duplication.on):
             i = referrer.index
             for work in (
-                agency.own_intake(track, b.sop, (i, j) in self._sop_links),
+                agency.own_intake(track, b.sop, (i, j) in self.state.formal),
                 b.task_duplication.duplicate(track, i, j, svc),
             ):
                 if work is not None:

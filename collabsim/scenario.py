@@ -324,6 +324,8 @@ class Dynamics(_Strict):
     knowledge_build: Rate = 0.0
     knowledge_erosion: Rate = 0.0
     knowledge_effect: Probability = 0.0
+    link_formalise: Probability = 0.0
+    link_lapse: Rate = 0.0
     indicator_smoothing: Rate = 0.05
 
 

@@ -69,6 +69,42 @@ def test_procedural_arrangements_move_with_the_drive_and_change_reintakes() -> N
     assert built.summary["barrier_events"]["sop"] < 0.5 * static.summary["barrier_events"]["sop"]
 
 
+def test_conferences_both_ends_attend_sign_formal_links_and_missed_ones_let_them_lapse() -> None:
+    m = _model({"dynamics.link_formalise": 1.0, "dynamics.link_lapse": 0.0})
+    s = m.state
+    start = set(s.formal)
+    assert 0 < len(start) < m.network.number_of_edges()  # the scenario's sop = true links
+    s.commitment[:] = 1.0
+    s.meet(s.attend(), 0, 0)
+    drive = np.prod(s.indicators().indices()[:2])
+    signed = len(s.formal) - len(start)
+    unsigned = m.network.number_of_edges() - len(start)
+    assert start <= s.formal  # none lapses while every party attends
+    assert signed == pytest.approx(drive * unsigned, abs=4 * np.sqrt(unsigned * 0.25))
+    s.p = s.p.model_copy(update={"link_lapse": 0.05})  # absences at a high erosion
+    s.commitment[:] = 0.0
+    for _ in range(20):
+        s.meet(s.attend(), 0, 0)
+    assert len(s.formal) < 0.5 * len(start)
+
+
+def test_formal_links_follow_the_conferences_and_lower_reintakes() -> None:
+    """Weekly conferences sign more links than monthly ones; more links, fewer re-intakes."""
+    long = {"run.days": 1100, "run.warmup_days": 100}
+    monthly = collabsim.run(BASELINE, 1, overrides=long)
+    weekly = collabsim.run(BASELINE, 1, overrides={**long, "dynamics.conference_interval_days": 7})
+    assert (
+        weekly.timeseries["formal_links"].iloc[-1]
+        > monthly.timeseries["formal_links"].iloc[-1] + 0.1
+    )
+    static = {"dynamics.link_formalise": 0.0, "dynamics.link_lapse": 0.0, **SHORT}
+    signing = {"dynamics.link_formalise": 1.0, "dynamics.link_lapse": 0.0, **SHORT}
+    few, many = (collabsim.run(BASELINE, 1, overrides=o) for o in (static, signing))
+    assert few.timeseries["formal_links"].nunique() == 1
+    assert many.timeseries["formal_links"].iloc[-1] > few.timeseries["formal_links"].iloc[-1] + 0.2
+    assert many.summary["barrier_events"]["sop"] < 0.9 * few.summary["barrier_events"]["sop"]
+
+
 def test_knowledge_shortens_the_wait_for_an_unreported_service() -> None:
     def waited(knowledge: float) -> float:
         still = {"dynamics.knowledge_build": 0.0, "dynamics.knowledge_erosion": 0.0}
