@@ -17,9 +17,10 @@ indicator is a number in [0, 1] that the run moves:
   and *resources* (posts filled, agencies not overloaded).
 
 Procedural arrangements also include formal links: a referral link under a
-formal SOP or MoU (a scenario's ``sop = true`` at the start) halves the
-re-intake chance and is preferred by the referrer; conferences that both
-ends attend sign new ones, and they lapse when the parties stop meeting.
+formal SOP or MoU (a scenario's ``sop = true`` at the start) lowers the
+re-intake chance (``formal_link_factor``) and is preferred by the referrer;
+conferences that both ends attend sign new ones, and they lapse when the
+parties stop meeting.
 
 Each component is the mean of its four indicators. The flows (discovery,
 definition, deliberation, determination, resources) are smoothed over about
