@@ -266,7 +266,7 @@ class Agency(mesa.Agent):
         for k, c in enumerate(pool):
             j = c.index
             score = (
-                weights.sop * ((i, j) in state.formal)
+                weights.sop * state.formality(i, j)
                 + weights.trust * state.trust(i, j)
                 + weights.readiness * state.readiness(i, j)
                 - weights.load * c.load
@@ -288,8 +288,8 @@ class Agency(mesa.Agent):
             return None
         return ego.receive(track, sender.index, self.index, self.sectoral_ego)
 
-    def own_intake(self, track: Track, sop: SopFragmentation, formal_link: bool) -> Extra | None:
+    def own_intake(self, track: Track, sop: SopFragmentation, formality: float) -> Extra | None:
         """Whether to run an own intake on a case taken over for the first time (barrier 5)."""
         if self.index in track.case.seen:
             return None
-        return sop.reintake(track, self.index, formal_link)
+        return sop.reintake(track, self.index, formality)

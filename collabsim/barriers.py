@@ -310,17 +310,18 @@ class SopFragmentation(_Barrier):
     child retells the story) with chance one minus the procedural arrangements
     (joint SOPs; they start at SOP integration, ``1 - intensity``, and then
     move with the collaboration dynamics), times ``formal_link_factor`` on a
-    link with a formal SOP.
+    link under a formal SOP (in proportion, on a link partly so).
     """
 
     name = "sop"
 
-    def reintake(self, track: Track, j: int, formal_link: bool) -> Extra | None:
-        """Whether j runs its own intake on the case's next service."""
+    def reintake(self, track: Track, j: int, formality: float) -> Extra | None:
+        """Whether j runs its own intake on the case's next service (``formality``: of the link)."""
         p = self.p
         if not self.on or track.service == p.service:
             return None
-        chance = (1.0 - self.state.procedural) * (p.formal_link_factor if formal_link else 1.0)
+        link = (1.0 - formality) + formality * p.formal_link_factor
+        chance = (1.0 - self.state.procedural) * link
         if track.draw(Purpose.REINTAKE) >= chance:
             return None
         spec = self.scenario.services[p.service]

@@ -116,7 +116,6 @@ class CollaborationState:
 
     Attributes:
         ego_factor: what a shock multiplies sectoral ego by (1 outside shocks).
-        formal: the links (i, j) under a formal SOP or MoU now.
         procedural: procedural arrangements (joint SOPs) now.
         leadership: leadership now.
         knowledge: shared knowledge now.
@@ -180,9 +179,10 @@ class CollaborationState:
         for i, j in network.edges:
             self.pair(i, j)
             self.pair(j, i)
-        edges = self._edges = list(network.edges)
+        edges = self._edges = {e: k for k, e in enumerate(network.edges)}
         self._links = np.array([self._index[e] for e in edges], dtype=np.intp)
-        self.formal = {(i, j) for i, j, sop in network.edges(data="sop") if sop}
+        self._ends = np.array(list(edges), dtype=np.intp).reshape(-1, 2).T
+        self._formality = array("d", (1.0 if sop else 0.0 for *_, sop in network.edges(data="sop")))
         cross = [self._index[(i, j)] for i, j in edges if sectors[i] != sectors[j]]
         self._cross = np.array(cross, dtype=np.intp)
         self._conferences = 0
@@ -366,34 +366,37 @@ class CollaborationState:
         np.frombuffer(self._since, dtype=float)[:] = self._clock.now
         del u, t  # release the buffers: the arrays may grow again
 
-    def _formalise(self, attends: np.ndarray, interval: int) -> None:
-        """Links are put under a formal SOP at a conference both ends attend, and lapse without.
+    def formality(self, i: int, j: int) -> float:
+        """How far a formal SOP or MoU covers the link i -> j (1: fully; 0: none or no link)."""
+        k = self._edges.get((i, j))
+        return 0.0 if k is None else self._formality[k]
 
-        A linked pair without one signs it with chance ``link_formalise * d``
-        when both attend; a formal link lapses with chance
-        ``1 - (1 - link_lapse * (1 - d)) ** interval`` when either end misses
-        the conference (the days since the last one, as a daily erosion), with
+    def _formalise(self, attends: np.ndarray, interval: int) -> None:
+        """A conference both ends of a link attend formalises it further; a missed one erodes it.
+
+        Per link, ``f += link_formalise * d * (1 - f)`` when both attend, and
+        ``f -= (1 - (1 - link_lapse * (1 - d)) ** interval) * f`` when either
+        misses (the days since the last conference, as a daily erosion), with
         ``d`` engagement times shared motivation, as for the capacity stocks.
+        Formality is a degree, not a switch, so that two paired runs whose
+        states differ a little differ a little in it (as in trust). With the
+        SOP barrier off, procedural arrangements are full and links stay as
+        they are.
         """
         p = self.p
-        if not (p.link_formalise or p.link_lapse):
+        if not (p.link_formalise or p.link_lapse) or not self._edges or not self._procedural_moves:
             return
         engagement, motivation, _ = self.indicators().indices()
         drive = engagement * motivation
-        sign = p.link_formalise * drive
+        both = attends[self._ends[0]] & attends[self._ends[1]]
+        f = np.frombuffer(self._formality, dtype=float)
         lapse = 1.0 - (1.0 - p.link_lapse * (1.0 - drive)) ** interval
-        formal, n = self.formal, self._conferences
-        for e, (i, j) in enumerate(self._edges):
-            both = attends[i] and attends[j]
-            if (i, j) in formal:
-                if not both and uniform(self._key, Purpose.FORMAL_LINK, e, n) < lapse:
-                    formal.discard((i, j))
-            elif both and uniform(self._key, Purpose.FORMAL_LINK, e, n) < sign:
-                formal.add((i, j))
+        f += np.where(both, p.link_formalise * drive * (1.0 - f), -lapse * f)
+        del f  # release the buffer
 
     def formal_share(self) -> float:
-        """The share of the network's links under a formal SOP or MoU."""
-        return len(self.formal) / len(self._edges) if self._edges else 0.0
+        """Mean formality over the network's links (the share under a formal SOP or MoU)."""
+        return sum(self._formality) / len(self._formality) if self._edges else float("nan")
 
     def _relaxed(self, values: np.ndarray, rest: float) -> np.ndarray:
         """Every pair's value now, relaxed toward ``rest`` since it last changed."""

@@ -602,7 +602,7 @@ class CollaborationModel(mesa.Model):
         if referrer is not None and not info.stay and (b.sop.on or b.task_duplication.on):
             i = referrer.index
             for work in (
-                agency.own_intake(track, b.sop, (i, j) in self.state.formal),
+                agency.own_intake(track, b.sop, self.state.formality(i, j)),
                 b.task_duplication.duplicate(track, i, j, svc),
             ):
                 if work is not None:

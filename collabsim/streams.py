@@ -51,7 +51,6 @@ class Purpose(IntEnum):
     BACKGROUND = 25
     ATTENDANCE = 26
     CONFERENCE = 27
-    FORMAL_LINK = 28
 
 
 def uniform(key: int, purpose: int, step: int = 0, occurrence: int = 0) -> float:
