@@ -16,11 +16,12 @@ indicator is a number in [0, 1] that the run moves:
   minus the SOP barrier's chance of a re-intake), *leadership*, *knowledge*
   and *resources* (posts filled, agencies not overloaded).
 
-Procedural arrangements also include formal links: a referral link under a
-formal SOP or MoU (a scenario's ``sop = true`` at the start) lowers the
-re-intake chance (``formal_link_factor``) and is preferred by the referrer;
-conferences that both ends attend sign new ones, and they lapse when the
-parties stop meeting.
+Procedural arrangements also include formal links: how far a referral link
+is under a formal SOP or MoU (its formality: 1 on a scenario's ``sop = true``
+link at the start, else 0) lowers the re-intake chance toward
+``formal_link_factor`` and adds to the referrer's preference; conferences
+that both ends attend formalise a link further, and it erodes when the
+parties stop meeting (``link_formalise``, ``link_lapse``; 0 in the baseline).
 
 Each component is the mean of its four indicators. The flows (discovery,
 definition, deliberation, determination, resources) are smoothed over about
