@@ -184,6 +184,7 @@ class CollaborationState:
         self._links = np.array([self._index[e] for e in edges], dtype=np.intp)
         self._ends = np.array(list(edges), dtype=np.intp).reshape(-1, 2).T
         self._formality = array("d", (1.0 if sop else 0.0 for *_, sop in network.edges(data="sop")))
+        self._formal_share = self._mean_formality()
         cross = [self._index[(i, j)] for i, j in edges if sectors[i] != sectors[j]]
         self._cross = np.array(cross, dtype=np.intp)
         self._conferences = 0
@@ -385,7 +386,7 @@ class CollaborationState:
         they are.
         """
         p = self.p
-        if not (p.link_formalise or p.link_lapse) or not self._edges or not self._procedural_moves:
+        if not (p.link_formalise or p.link_lapse) or not self._procedural_moves:
             return
         engagement, motivation, _ = self.indicators().indices()
         drive = engagement * motivation
@@ -394,10 +395,14 @@ class CollaborationState:
         lapse = 1.0 - (1.0 - p.link_lapse * (1.0 - drive)) ** interval
         f += np.where(both, p.link_formalise * drive * (1.0 - f), -lapse * f)
         del f  # release the buffer
+        self._formal_share = self._mean_formality()
+
+    def _mean_formality(self) -> float:
+        return sum(self._formality) / len(self._formality) if self._edges else float("nan")
 
     def formal_share(self) -> float:
         """Mean formality over the network's links (the share under a formal SOP or MoU)."""
-        return sum(self._formality) / len(self._formality) if self._edges else float("nan")
+        return self._formal_share
 
     def _relaxed(self, values: np.ndarray, rest: float) -> np.ndarray:
         """Every pair's value now, relaxed toward ``rest`` since it last changed."""
