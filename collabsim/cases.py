@@ -406,8 +406,9 @@ class CaseGenerator:
             urgent_phase=urgent,
         )
         attrition = self.scenario.attrition
-        care = [k for k, svc in enumerate(case.plan) if svc in self._care]
-        if care and uniform(key, Purpose.ATTRITION, 0, 0) < attrition.lost_to_follow_up:
+        lost = attrition.lost_to_follow_up
+        care = [k for k, svc in enumerate(case.plan) if svc in self._care] if lost > 0.0 else []
+        if care and uniform(key, Purpose.ATTRITION, 0, 0) < lost:
             case.drop_at = care[int(uniform(key, Purpose.ATTRITION, 0, 1) * len(care))]
         case.note(now, EventKind.REPORTED)
         return case

@@ -139,6 +139,10 @@ class CollaborationModel(mesa.Model):
         shared = params.channels[params.shared_channel] if params.shared_case_system else default
         self._unlinked = (default.latency_days, default.miscommunication)
         self._unlinked_shared = (shared.latency_days, shared.miscommunication)
+        attrition = params.attrition
+        self._withdrawal = attrition.withdrawal
+        self._withdrawal_service = attrition.withdrawal_service if self._withdrawal > 0 else None
+        self._assessment = params.barriers.task_duplication.service
         self._reach: dict[tuple[int, str], list[Agency]] = {}  # (referrer, service)
         self._walk_in: dict[tuple[str, str], list[Agency]] = {}  # (city, service)
         managing = {k for k, s in params.services.items() if s.stage == "case_management"}
@@ -395,7 +399,7 @@ class CollaborationModel(mesa.Model):
         if case.phase >= len(case.phases):
             self._close(case)
             return
-        start = sum(len(t) for phase in case.phases[: case.phase] for t in phase)
+        start = case.tracks[-1].slots[-1] + 1 if case.tracks else 0  # slots run on across phases
         urgent = case.phase <= case.urgent_phase
         case.tracks = []
         for services in case.phases[case.phase]:
@@ -417,7 +421,10 @@ class CollaborationModel(mesa.Model):
         self.ended += 1
         case.note(now, EventKind.CLOSED, case.holder)
         attrition = self.params.attrition
-        if uniform(case.key, Purpose.REPEAT) < attrition.repeat_report:
+        if (
+            attrition.repeat_report > 0.0
+            and uniform(case.key, Purpose.REPEAT) < attrition.repeat_report
+        ):
             key = uniform(case.key, Purpose.REPEAT_AFTER)
             later = now + draw_duration(attrition.repeat_after, key)
             self.clock.schedule(later, self._report_again, case)
@@ -449,12 +456,12 @@ class CollaborationModel(mesa.Model):
         if case.ended:
             return
         now = self.clock.now
-        track.pos += 1
+        pos = track.pos = track.pos + 1
         track.attempt = track.sends = 0
         track.excluded.clear()
         track.penalty = 0.0
         case.last_progress = now
-        if track.pos >= len(track.services):
+        if pos >= len(track.services):
             case.note(now, EventKind.TRACK_ENDED, None, "", 0.0, None, track.index)
             if track.unreported_since is not None:  # the manager has not heard it ended
                 case.unreported_since = max(case.unreported_since or 0.0, track.unreported_since)
@@ -462,13 +469,12 @@ class CollaborationModel(mesa.Model):
             if not case.open_tracks:
                 self._next_phase(case)
             return
-        if track.slot == case.drop_at:
+        if case.drop_at is not None and track.slots[pos] == case.drop_at:
             self._drop(track)
             return
-        svc = track.service
-        attrition = self.params.attrition
-        withdraws = svc == attrition.withdrawal_service and attrition.withdrawal > 0.0
-        if withdraws and track.draw(Purpose.WITHDRAWAL) < attrition.withdrawal:  # cabut laporan
+        svc = track.services[pos]
+        if svc == self._withdrawal_service and track.draw(Purpose.WITHDRAWAL) < self._withdrawal:
+            # cabut laporan
             track.note(now, EventKind.WITHDRAWN, track.holder)
             self._next_step(track)
             return
@@ -509,6 +515,8 @@ class CollaborationModel(mesa.Model):
             here = self.geography.local(city)
             providers = self._providers[svc]
             local = self._walk_in[key] = [a for a in providers if a.city in here] or providers
+        if len(local) == 1:
+            return local[0]
         return local[int(track.draw(Purpose.FIRST_CONTACT) * len(local))]
 
     def _candidates(self, i: int, svc: str) -> list[Agency]:
@@ -715,7 +723,7 @@ class CollaborationModel(mesa.Model):
                 rate = self.params.barriers.facility_distrust.learning_rate
                 state.observe_quality(observer, j, job.reworks == 0, rate)
         track.note(now, EventKind.COMPLETED, j, job.duration if info.stay else 0.0)
-        if job.service == self.params.barriers.task_duplication.service:
+        if job.service == self._assessment:
             case.assessed_by = j
         missing = self.barriers.missing_reports
         discipline = agency.reporting_discipline
