@@ -20,6 +20,7 @@ __all__ = [
     "CollaborationModel",
     "Comparison",
     "Cycle",
+    "Exploration",
     "Replications",
     "RunResult",
     "RunTooLarge",
@@ -33,6 +34,8 @@ __all__ = [
     "calibrate",
     "compare",
     "cycle",
+    "explore",
+    "lacking",
     "load_results",
     "load_scenario",
     "replicate",
@@ -61,6 +64,9 @@ _WHERE = {
     "Calibration": "collabsim.experiments",
     "Comparison": "collabsim.experiments",
     "Cycle": "collabsim.experiments",
+    "Exploration": "collabsim.experiments",
+    "explore": "collabsim.experiments",
+    "lacking": "collabsim.assumptions",
     "Replications": "collabsim.experiments",
     "SweepResult": "collabsim.experiments",
     "attribute": "collabsim.experiments",
@@ -76,6 +82,7 @@ _WHERE = {
 if TYPE_CHECKING:
     from collabsim.agency import Agency
     from collabsim.api import RunResult, run, simulate
+    from collabsim.assumptions import lacking
     from collabsim.cases import Case
     from collabsim.errors import ScenarioError, StoreError
     from collabsim.experiments import (
@@ -84,6 +91,7 @@ if TYPE_CHECKING:
         Calibration,
         Comparison,
         Cycle,
+        Exploration,
         Replications,
         SweepResult,
         attribute,
@@ -91,6 +99,7 @@ if TYPE_CHECKING:
         calibrate,
         compare,
         cycle,
+        explore,
         load_results,
         replicate,
         sweep,

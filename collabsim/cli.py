@@ -162,8 +162,19 @@ def run(
 @_command
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files.", show_default=False)],
+    all_missing: Annotated[
+        bool, typer.Option("--all", help="List every assumption that lacks a range.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Exit 2 also when an assumption lacks a range.")
+    ] = False,
 ) -> None:
-    """Check scenario files, and that a run fits this machine; exit 2 if any does not."""
+    """Check scenario files, that a run fits this machine, and which assumptions lack a range.
+
+    Exit 2 if a file is invalid or a run would not fit (with --strict, also
+    if an assumption lacks a range).
+    """
+    from collabsim.assumptions import assumed, lacking
     from collabsim.limits import check_fits
     from collabsim.loading import ScenarioError, load_scenario
 
@@ -175,11 +186,22 @@ def validate(
         except ScenarioError as exc:
             err.print(Text("invalid ", "red") + str(exc))
             bad += 1
-        else:
-            console.print(
-                Text("ok ", "green") + f"{path}: {s.name} (a run needs about "
-                f"{size.memory_bytes / 2**20:,.0f} MiB and {size.seconds:,.1f} s)"
-            )
+            continue
+        console.print(
+            Text("ok ", "green") + f"{path}: {s.name} (a run needs about "
+            f"{size.memory_bytes / 2**20:,.0f} MiB and {size.seconds:,.1f} s)"
+        )
+        missing, total = lacking(s), len(assumed(s))
+        console.print(
+            f"   assumptions: {total}, {total - len(missing)} with a range in [ranges]"
+            + (f", {len(missing)} without one" if missing else "")
+        )
+        shown = missing if all_missing else missing[:10]
+        for key in shown:
+            console.print(f"   no range: {key}")
+        if len(shown) < len(missing):
+            console.print(f"   ... and {len(missing) - len(shown)} more (--all lists them)")
+        bad += bool(strict and missing)
     if bad:
         raise typer.Exit(2)
 
@@ -349,6 +371,152 @@ def compare(
         )
     console.print(f"Wrote {folder}/comparison.csv and comparison.png")
     _exit_if_failed(result.failed, result.damaged)
+
+
+@_command
+def explore(
+    base: ScenarioArg,
+    policies: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Intervention scenario files (each named by its file).", show_default=False
+        ),
+    ],
+    futures: Annotated[int, typer.Option(min=2, help="Futures to draw over the ranges.")] = 50,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per future and policy.")] = 1,
+    seed: Seed = 0,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a parameter everywhere, e.g. --set run.days=730."),
+    ] = None,
+    question: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A question for scenario discovery, e.g. 'shared-case-system < more-hub-staff' "
+            "(on handling_days_median) or 'baseline:follow_up_within_norm_share < 0.8'.",
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
+    add: Add = False,
+) -> None:
+    """Run every intervention against the baseline in many futures over the assumptions' ranges.
+
+    Reports, per intervention, its effect across the futures, how often it is
+    the best choice and its regret; writes a Markdown and an HTML report.
+    """
+    import shlex
+
+    from collabsim.errors import InputError
+    from collabsim.experiments.discovery import discover, parse_question
+    from collabsim.experiments.explore import explore as run_explore
+    from collabsim.experiments.explore import write_report
+    from collabsim.outputs import fmt
+
+    questions = [parse_question(q) for q in question or []]
+    names = [p.stem for p in policies]
+    if len(set(names)) < len(names):
+        _fail(InputError("policies", ["two files have the same name"]))
+    overrides = _parse_overrides(set_ or [])
+    pbase = _load(base)
+    arms = futures * (len(policies) + 1) * reps
+    folder = out or Path("out") / f"explore-{base.stem}"
+    with _Bar(
+        f"{futures} futures x {len(policies) + 1} arms x {reps} replications = {arms} runs"
+    ) as bar:
+        result = run_explore(
+            pbase, {n: _load(p) for n, p in zip(names, policies, strict=True)}, futures,
+            reps=reps, seed=seed, out=folder, overrides=overrides, workers=workers,
+            scheduler=scheduler, progress=bar, size_check=not no_size_check, add=add,
+        )  # fmt: skip
+    for output in dict.fromkeys(result.summary["output"]):
+        rows = result.summary[result.summary["output"] == output]
+        way = result.goals.get(output)
+        _show(
+            f"{output} ({way} is better): effect across {futures} futures"
+            if way
+            else f"{output} (rupiah a year per unit saved a year), in the futures with a saving",
+            ("policy", "mean", "p10 .. p90", "best in", "mean regret"),
+            ((r["policy"], fmt(r["effect_mean"]),
+              f"{fmt(r['effect_p10'])} .. {fmt(r['effect_p90'])}",
+              "-" if r["best_share"] != r["best_share"] else f"{r['best_share']:.0%}",
+              fmt(r["regret_mean"])) for _, r in rows.iterrows()),
+        )  # fmt: skip
+    found = [discover(result.futures, result.levels, q, seed=seed) for q in questions]
+    for d in found:
+        _show_discovery(d)
+    sets = [x for kv in set_ or [] for x in ("--set", kv)]
+    sets += [x for q in question or [] for x in ("--question", q)]
+    command = shlex.join(
+        ["collabsim", "explore", str(base), *map(str, policies), "--futures", str(futures),
+         "--reps", str(reps), "--seed", str(seed), *sets, "--out", str(folder)]
+    )  # fmt: skip
+    written = write_report(result, folder, f"{pbase.name}: {futures} futures", command, found)
+    console.print(f"Wrote {len(written)} files to {folder}/: " + ", ".join(p.name for p in written))
+    _exit_if_failed(result.failed, result.damaged)
+
+
+def _show_discovery(d: Any) -> None:
+    """Print a scenario-discovery box and the assumptions' ranking."""
+    console.print(
+        f"[bold]When does {d.question.text} hold?[/bold] In {d.true} of {d.futures} futures. "
+        f"PRIM's box: coverage {d.coverage:.0%}, density {d.density:.0%}, mass {d.mass:.0%}."
+    )
+    _show(
+        "The box (the assumptions it restricts)",
+        ("assumption", "box", "whole range", "qp"),
+        ((r["uncertainty"], f"{r['low']:.4g} .. {r['high']:.4g}",
+          f"{r['range_low']:.4g} .. {r['range_high']:.4g}", f"{r['qp']:.2g}")
+         for _, r in d.box.iterrows()),
+    )  # fmt: skip
+    _show(
+        "What tells the futures apart (extra trees)",
+        ("assumption", "score"),
+        ((r["uncertainty"], f"{r['score']:.3f}") for _, r in d.importance.head(8).iterrows()),
+    )
+
+
+@_command
+def discover(
+    folder: Annotated[Path, typer.Argument(help="An explore command's output folder.")],
+    question: Annotated[
+        str,
+        typer.Argument(
+            help="e.g. 'shared-case-system < more-hub-staff' or "
+            "'baseline:follow_up_within_norm_share < 0.8'.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str, typer.Option(help="The output of a side that names none.")
+    ] = "handling_days_median",
+    min_density: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="The density the box must reach.")
+    ] = 0.8,
+    seed: Seed = 0,
+) -> None:
+    """Scenario discovery on an exploration: which assumptions, in which ranges, make it hold."""
+    import pandas as pd
+
+    from collabsim.errors import InputError
+    from collabsim.experiments.discovery import discover as run_discover
+    from collabsim.experiments.discovery import parse_question
+
+    tables = {}
+    for name in ("futures", "levels"):
+        path = folder / f"{name}.csv"
+        if not path.is_file():
+            _fail(
+                InputError(str(folder), [f"no {name}.csv: run collabsim explore with --out here"])
+            )
+        tables[name] = pd.read_csv(path)
+    found = run_discover(
+        tables["futures"], tables["levels"], parse_question(question, output),
+        min_density=min_density, seed=seed,
+    )  # fmt: skip
+    _show_discovery(found)
 
 
 @_command

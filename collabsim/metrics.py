@@ -148,6 +148,7 @@ def agency_table(model: CollaborationModel) -> pd.DataFrame:
     run, now = model.params.run, model.now
     span = max(1e-9, min(now, run.days) - run.warmup_days)
     hours = run.hours_per_staff_day
+    costs = {kind: t.staff_cost_per_year for kind, t in model.params.agencies.items()}
     rows = []
     for a in model.agencies:
         waiting = present = 0.0
@@ -162,6 +163,7 @@ def agency_table(model: CollaborationModel) -> pd.DataFrame:
                 "city": a.city,
                 "sector": a.sector,
                 "staff": staff.servers,
+                "staff_cost_per_year": staff.servers * costs[a.kind],
                 "on_call": on_call.servers,
                 "beds": beds.servers,
                 "served": a.served,
@@ -267,6 +269,8 @@ def summarize(
         return int(m[column].sum()) if n else 0
 
     registered = total("registered")
+    staff_cost = float(agencies["staff_cost_per_year"].sum()) if len(agencies) else 0.0
+    extra_cost = p.costs.yearly + p.costs.one_off / p.costs.years
     return {
         "scenario": p.name,
         "seed": model.seed,
@@ -323,6 +327,9 @@ def summarize(
             k: v for k, v in _by_kind(agencies, "bed_occupancy", "mean").items() if v == v
         },
         "staff_hours_by_kind": _by_kind(agencies, "staff_hours", "sum"),
+        "staff_cost_per_year": staff_cost,
+        "intervention_cost_per_year": extra_cost,
+        "cost_per_year": staff_cost + extra_cost,
         "waiting_by_kind": _by_kind(agencies, "mean_queue", "sum"),
         "engagement_mean": _mean(ts_m["engagement"]) if len(ts_m) else NAN,
         "motivation_mean": _mean(ts_m["motivation"]) if len(ts_m) else NAN,

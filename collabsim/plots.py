@@ -18,9 +18,11 @@ __all__ = [
     "plot_attribution",
     "plot_backlog",
     "plot_differences",
+    "plot_effects",
     "plot_handling_time",
     "plot_indices",
     "plot_norms",
+    "plot_regret",
     "plot_sensitivity",
 ]
 
@@ -231,6 +233,46 @@ def plot_sensitivity(table: pd.DataFrame, design: str, title: str, path: Path) -
         ax.set_title(output)
         ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_effects(effects: pd.DataFrame, outputs: Sequence[str], path: Path) -> Path:
+    """Each policy's effect over the futures (minus the baseline's), a box per policy and output."""
+    policies = [p for p in dict.fromkeys(effects["policy"]) if p != "baseline"]
+    fig, axes = plt.subplots(
+        1, len(outputs), figsize=(4.5 * len(outputs), 0.8 + 0.5 * max(3, len(policies))),
+        squeeze=False,
+    )  # fmt: skip
+    for ax, output in zip(axes[0], outputs, strict=True):
+        data = [effects.loc[effects["policy"] == p, output].dropna() for p in policies]
+        ax.boxplot(
+            data, orientation="horizontal", tick_labels=policies, whis=(10, 90), showfliers=False
+        )
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel("effect over the futures (10th-90th percentile whiskers)")
+        ax.set_title(output)
+    fig.suptitle("What each policy changes, across futures")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_regret(summary: pd.DataFrame, outputs: Sequence[str], path: Path) -> Path:
+    """Per policy: the share of futures in which it is the best choice, and its mean regret."""
+    fig, axes = plt.subplots(2, len(outputs), figsize=(4.5 * len(outputs), 6), squeeze=False)
+    for k, output in enumerate(outputs):
+        rows = summary[summary["output"] == output]
+        axes[0][k].barh(rows["policy"], rows["best_share"], color="#55a868")
+        axes[0][k].set_xlim(0, 1)
+        axes[0][k].set_xlabel("share of futures it is best")
+        axes[0][k].set_title(output)
+        axes[1][k].barh(rows["policy"], rows["regret_mean"], color="#c44e52")
+        axes[1][k].set_xlabel("mean regret")
+    fig.suptitle("Robustness: how often each choice is best, and what it costs when it is not")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -29,6 +29,7 @@ __all__ = [
     "Calendar",
     "Channel",
     "Choice",
+    "Costs",
     "Distribution",
     "Dynamics",
     "EntryChannel",
@@ -41,6 +42,8 @@ __all__ = [
     "Service",
     "Shock",
     "Survey",
+    "matches",
+    "parameters",
 ]
 
 PROVINCE = "province"
@@ -58,6 +61,7 @@ MAX_FACTOR = 100.0
 """The largest risk multiplier, choice weight or mean number of sessions."""
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Rupiah = Annotated[float, Field(ge=0.0, le=1e15)]
 """A chance or a share, in [0, 1]."""
 Intensity = Annotated[float, Field(ge=0.0, le=1.0)]
 """How strongly a barrier acts: 0 = off, 1 = as found."""
@@ -130,6 +134,7 @@ class AgencyTemplate(_Strict):
     vacancy_rate: float | None = Field(default=None, ge=0.0, lt=1.0)
     joint_interview: bool = False
     background: Background | None = None
+    staff_cost_per_year: Rupiah = 0.0
 
 
 class Channel(_Strict):
@@ -449,12 +454,27 @@ class Norms(_Strict):
     exam_service: str = "health"
 
 
+class Costs(_Strict):
+    """What a scenario's intervention costs beyond its staff (rupiah): see ``[costs]``."""
+
+    one_off: Rupiah = 0.0
+    yearly: Rupiah = 0.0
+    years: float = Field(default=5.0, gt=0.0, le=100.0)
+
+
 class Assumption(_Strict):
-    """A plausible range for a value no source gives, and why (``ranges`` in a scenario)."""
+    """A plausible range for a value no source gives, and why (``ranges`` in a scenario).
+
+    The key it is given under names one parameter (``services.police.lag.mean``)
+    or, with ``*`` for one part of the name, every parameter that matches
+    (``services.*.duration.cv``): they then move together, as one uncertainty.
+    With ``relative``, ``low`` and ``high`` multiply each parameter's value.
+    """
 
     low: float
     high: float
     reason: str = ""
+    relative: bool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> Assumption:
@@ -488,7 +508,9 @@ class Scenario(_Strict):
     norms: Norms = Norms()
     survey: Survey = Survey()
     shocks: list[Shock] = []
+    costs: Costs = Costs()
     ranges: dict[str, Assumption] = {}
+    sources: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -628,12 +650,22 @@ def _cross_field_errors(s: Scenario) -> list[str]:
     opens, closes = s.calendar.office_hours
     if not 0.0 <= opens < closes <= 24.0:
         errs.append("calendar.office_hours: expected [open, close] with 0 <= open < close <= 24")
-    errs += [e for key in s.ranges if (e := _range_error(s, key))]
+    numbers = parameters(s)
+    for table, keys in (("ranges", s.ranges), ("sources", s.sources)):
+        errs += [f"{table}.{key}: {e}" for key in keys if (e := _key_error(s, numbers, key))]
+    for key, r in s.ranges.items():
+        if r.relative and r.low < 0.0:
+            errs.append(f"ranges.{key}: a relative range's factors must not be negative")
     return errs
 
 
-def _range_error(s: Scenario, key: str) -> str | None:
-    """Why ``key`` cannot carry a range (no such parameter, or not a number), if it cannot."""
+def _key_error(s: Scenario, numbers: dict[str, float], key: str) -> str | None:
+    """Why ``key`` (a name, or a pattern with ``*``) names no number of the scenario, if so.
+
+    A value outside its range is allowed: sweeps and what-ifs go there.
+    """
+    if "*" in key:
+        return None if any(matches(key, k) for k in numbers) else "matches no number"
     node: object = s
     for part in key.split("."):
         if isinstance(node, BaseModel) and part in type(node).model_fields:
@@ -641,7 +673,37 @@ def _range_error(s: Scenario, key: str) -> str | None:
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
-            return f"ranges.{key}: no such parameter"
-    if isinstance(node, bool) or not isinstance(node, int | float):
-        return f"ranges.{key}: not a number"
-    return None  # a value outside its range is allowed: sweeps and what-ifs go there
+            return "no such parameter"
+    return None if key in numbers else "not a number"
+
+
+def parameters(s: BaseModel) -> dict[str, float]:
+    """Every number of a scenario by its dotted name, e.g. ``services.police.lag.mean``.
+
+    Lists (links, shocks, holidays) and the ``ranges`` and ``sources`` tables
+    are left out; a flag (true or false) is not a number.
+    """
+    out: dict[str, float] = {}
+
+    def walk(node: object, prefix: str) -> None:
+        if isinstance(node, BaseModel):
+            items = [(k, getattr(node, k)) for k in type(node).model_fields]
+        elif isinstance(node, dict):
+            items = list(node.items())
+        else:
+            if isinstance(node, int | float) and not isinstance(node, bool):
+                out[prefix] = node
+            return
+        for k, v in items:
+            if not prefix and k in ("ranges", "sources"):
+                continue
+            walk(v, f"{prefix}.{k}" if prefix else str(k))
+
+    walk(s, "")
+    return out
+
+
+def matches(pattern: str, key: str) -> bool:
+    """Whether a dotted name matches a pattern (``*`` stands for one whole part)."""
+    want, have = pattern.split("."), key.split(".")
+    return len(want) == len(have) and all(w in ("*", h) for w, h in zip(want, have, strict=True))

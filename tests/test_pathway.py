@@ -336,14 +336,16 @@ def test_the_integrated_centre_interviews_the_child_fewer_times() -> None:
 
 
 def test_the_baseline_values_lie_in_their_ranges() -> None:
+    from collabsim.assumptions import uncertainties
+    from collabsim.scenario import parameters
+
     params = load_scenario(BASELINE)
     assert "barriers.resources.rework_scale" in params.ranges
-    for key, rng in params.ranges.items():
-        node: Any = params
-        for part in key.split("."):
-            node = node[part] if isinstance(node, dict) else getattr(node, part)
-        assert rng.low <= node <= rng.high, key
-        assert rng.reason, key
+    values = parameters(params)
+    for u in uncertainties(params):
+        assert u.reason, u.name
+        for key in u.keys:  # a relative range's factor 1 is the value itself
+            assert u.low <= (1.0 if u.relative else values[key]) <= u.high, key
 
 
 def test_a_range_must_name_a_number() -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "Calibration",
     "Comparison",
     "Cycle",
+    "Exploration",
     "Replications",
     "SweepResult",
     "attribute",
@@ -26,6 +27,7 @@ __all__ = [
     "calibrate",
     "compare",
     "cycle",
+    "explore",
     "load_results",
     "replicate",
     "sweep",
@@ -41,6 +43,8 @@ _WHERE = {
     "compare": "analyses",
     "replicate": "analyses",
     "Cycle": "cycles",
+    "Exploration": "explore",
+    "explore": "explore",
     "cycle": "cycles",
     "Calibration": "calibration",
     "calibrate": "calibration",
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
     )
     from collabsim.experiments.calibration import Calibration, calibrate
     from collabsim.experiments.cycles import Cycle, cycle
+    from collabsim.experiments.explore import Exploration, explore
     from collabsim.experiments.store import load_results
     from collabsim.experiments.sweep import SweepResult, sweep
 

@@ -8,6 +8,7 @@ and turns the stored outputs into statistics with confidence intervals.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.api import resolve_scenario
+from collabsim.assumptions import uncertainties
 from collabsim.experiments.execution import (
     Arm,
     Progress,
@@ -29,7 +31,7 @@ from collabsim.experiments.shapley import shapley_values
 from collabsim.experiments.stats import describe, welch
 from collabsim.experiments.store import Experiment
 from collabsim.loading import scenario_hash
-from collabsim.scenario import BARRIER_NAMES, Scenario
+from collabsim.scenario import BARRIER_NAMES, Scenario, parameters
 
 __all__ = [
     "Attribution",
@@ -262,16 +264,24 @@ def attribute_across(
         ValueError: if the scenario gives no range for ``key``.
     """
     base = resolve_scenario(scenario)
-    if key not in base.ranges:
-        known = ", ".join(base.ranges) or "none"
+    found = {u.name: u for u in uncertainties(base)}
+    if key not in found:
+        known = ", ".join(found) or "none"
         raise ValueError(f"the scenario gives no range for {key!r} (its ranges: {known})")
-    rng = base.ranges[key]
+    rng = found[key]
     outputs = list(outputs)
     folder = Path(out)
-    values = {"low": rng.low, "scenario": float(_value_at(base, key)), "high": rng.high}
+    numbers = parameters(base)
+    if rng.relative:
+        now = 1.0  # the factor
+    elif len(rng.keys) == 1:
+        now = float(numbers[rng.keys[0]])
+    else:
+        now = math.nan  # the parameters it moves keep their own values
+    values = {"low": rng.low, "scenario": now, "high": rng.high}
     attributions = {}
     for point, value in values.items():
-        params = base if point == "scenario" else resolve_scenario(base, {key: value})
+        params = base if point == "scenario" else resolve_scenario(base, rng.at(value, numbers))
         where = folder if point == "scenario" else folder / point
         attributions[point] = attribute(
             params, reps, out=where, outputs=outputs, progress=progress, **options
@@ -288,13 +298,6 @@ def attribute_across(
                 )  # fmt: skip
     stable = {o: len({tuple(a.ranking(o)) for a in attributions.values()}) == 1 for o in outputs}
     return AttributionAcross(key, values, attributions, pd.DataFrame(rows), stable)
-
-
-def _value_at(scenario: Scenario, key: str) -> Any:
-    node: Any = scenario
-    for part in key.split("."):
-        node = node[part] if isinstance(node, dict) else getattr(node, part)
-    return node
 
 
 def _mask_arm(mask: int) -> str:

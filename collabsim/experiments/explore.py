@@ -1,0 +1,426 @@
+"""Exploring futures: every intervention against the baseline, in many futures over the ranges.
+
+A *future* is one value for each uncertainty of the baseline's ``[ranges]``
+(:mod:`collabsim.assumptions`), drawn by Latin hypercube sampling. In each
+future the baseline and every intervention run with the same replicate
+seeds (common random numbers); an intervention keeps its own values of the
+parameters it changes and takes the future's values for the rest. For each
+future and output the *effect* of an intervention is its mean difference
+from the baseline; the *best* choice is the one with the most favourable
+effect (doing nothing, effect 0, included), and an intervention's *regret*
+is how far its effect falls short of the best one's in that future.
+
+Runs go through the experiment store, so ``explore`` runs on local processes
+or Dask and resumes after a kill like every other experiment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from html import escape
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from collabsim.api import resolve_scenario
+from collabsim.assumptions import Uncertainty, future, uncertainties
+from collabsim.errors import InputError
+from collabsim.experiments.discovery import Discovery
+from collabsim.experiments.execution import (
+    Arm,
+    Progress,
+    arm_table,
+    outputs_of,
+    replicate_seeds,
+    run_experiment,
+)
+from collabsim.experiments.store import Experiment
+from collabsim.loading import ScenarioError, scenario_hash
+from collabsim.scenario import Scenario, parameters
+
+__all__ = ["BASELINE", "GOALS", "Exploration", "explore", "sample_futures", "write_report"]
+
+BASELINE = "baseline"
+"""The name of doing nothing: the baseline itself, whose effect is 0."""
+
+GOALS: dict[str, Literal["min", "max"]] = {
+    "handling_days_median": "min",
+    "handling_days_p90": "min",
+    "response_within_norm_share.high": "max",
+    "follow_up_within_norm_share": "max",
+    "stay_within_norm_share": "max",
+    "interviews_per_child": "min",
+    "cost_per_year": "min",
+}
+"""The outputs ``explore`` reports by default, and which way is better."""
+
+VALUE_FOR_MONEY = {
+    "cost_per_day_saved": "handling_days_median",
+    "cost_per_interview_avoided": "interviews_per_child",
+}
+"""Value for money: the extra cost a year over (the cut in the output times children a year)."""
+
+
+@dataclass
+class Exploration:
+    """What :func:`explore` found.
+
+    Attributes:
+        futures: one row per future (``future``, then each uncertainty's value).
+        levels: one row per future and policy (the baseline included): each
+            output's mean over the replications (the breakdowns by type, risk,
+            city and channel left out).
+        effects: one row per future and policy (the baseline included, at 0):
+            each output's effect (the policy's mean minus the baseline's) and
+            ``regret_<output>``.
+        summary: per policy and output: the effect's mean, 10th, 50th and 90th
+            percentiles over the futures, the share of futures in which the
+            policy is the best choice, and its mean and 90th-percentile regret.
+        goals: the outputs, and which way is better.
+        seeds: the replicate seeds every arm ran with.
+        failed: keys of runs that failed.
+        damaged: keys of stored records that failed their checksum.
+    """
+
+    futures: pd.DataFrame
+    levels: pd.DataFrame
+    effects: pd.DataFrame
+    summary: pd.DataFrame
+    goals: dict[str, Literal["min", "max"]]
+    seeds: list[int]
+    failed: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+
+
+def sample_futures(dims: Sequence[Uncertainty], n: int, seed: int) -> pd.DataFrame:
+    """``n`` futures by Latin hypercube sampling over the uncertainties' ranges.
+
+    An uncertainty whose range is a single value takes it in every future.
+    """
+    from SALib.sample import latin
+
+    varying = [u for u in dims if u.high > u.low]
+    table = pd.DataFrame({"future": range(n)})
+    if varying:
+        problem = {
+            "num_vars": len(varying),
+            "names": [u.name for u in varying],
+            "bounds": [[u.low, u.high] for u in varying],
+        }
+        sample = latin.sample(problem, n, seed=seed)
+        for k, u in enumerate(varying):
+            table[u.name] = sample[:, k]
+    for u in dims:
+        if u.high <= u.low:
+            table[u.name] = u.low
+    return table[["future", *(u.name for u in dims)]]
+
+
+def explore(
+    base: Scenario | str | Path,
+    policies: Mapping[str, Scenario | str | Path],
+    futures: int,
+    *,
+    reps: int = 1,
+    seed: int = 0,
+    out: str | Path,
+    goals: Mapping[str, Literal["min", "max"]] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    size_check: bool = True,
+    add: bool = False,
+) -> Exploration:
+    """Run every policy against the baseline in ``futures`` futures over the baseline's ranges.
+
+    Args:
+        base: the baseline scenario (its ``[ranges]`` span the futures) or its file.
+        policies: name to intervention scenario (or file).
+        futures: how many futures to sample.
+        reps: replications per future and policy (common random numbers).
+        seed: the root seed of the design and of the replications.
+        out: the experiment folder (a killed run resumes there).
+        goals: outputs and which way is better (default: those of :data:`GOALS`
+            the runs have).
+        overrides: dotted-path values applied to the baseline and every policy
+            first (e.g. a shorter ``run.days``).
+        workers: processes (default: all cores).
+        scheduler: a Dask scheduler address, to run there instead.
+        progress: called after each run.
+        size_check: first refuse runs that would not fit in memory or take hours.
+        add: keep this experiment beside another one in the same store.
+
+    Raises:
+        InputError: if the baseline has no ranges, a policy is named ``baseline``
+            or an output is unknown.
+        ScenarioError: if a future makes a scenario invalid (naming the future).
+    """
+    if BASELINE in policies:
+        raise InputError("policies", [f"{BASELINE!r} names doing nothing; call it otherwise"])
+    fixed = dict(overrides or {})
+    scenario = resolve_scenario(base, fixed)
+    dims = uncertainties(scenario)
+    if not dims:
+        raise InputError(scenario.name, ["ranges: none to draw futures from"])
+    arms_of = {BASELINE: scenario} | {
+        name: resolve_scenario(p, fixed) for name, p in policies.items()
+    }
+    base_values = parameters(scenario)
+    own = {name: _own(p, base_values) for name, p in arms_of.items()}
+    extra = {  # each policy's ranges on what it changes itself (its costs, its adoption)
+        name: [u for u in uncertainties(p) if u.keys and set(u.keys) <= own[name]]
+        for name, p in arms_of.items()
+    }
+    renamed = [replace(u, name=f"{n}:{u.name}") for n, us in extra.items() for u in us]
+    table = sample_futures([*dims, *renamed], futures, seed)
+    seeds = replicate_seeds(seed, reps)
+    arms: list[Arm] = []
+    for row in table.to_dict("records"):
+        point = {str(k): float(v) for k, v in row.items()}
+        f = int(point.pop("future"))
+        try:
+            values = future(scenario, {u.name: point[u.name] for u in dims})
+            for name, policy in arms_of.items():
+                mine = future(policy, {u.name: point[f"{name}:{u.name}"] for u in extra[name]})
+                kept = _apply(values, own[name], parameters(policy), base_values) | mine
+                arms.append((_arm(f, name), resolve_scenario(policy, kept), seeds))
+        except ScenarioError as exc:
+            raise ScenarioError(
+                f"future {f} of {scenario.name}", [f"{name}: {p}" for p in exc.problems]
+            ) from None
+        except ValueError as exc:
+            raise ScenarioError(f"future {f} of {scenario.name}", [str(exc)]) from None
+    design = hashlib.sha256(
+        json.dumps([table.to_dict("list"), sorted(arms_of)], default=float).encode()
+    ).hexdigest()[:16]
+    stored = run_experiment(
+        out,
+        Experiment(
+            "explore",
+            {arm: scenario_hash(s) for arm, s, _ in arms},
+            seed,
+            design=design,
+            label=f"{futures} futures of {scenario.name}",
+        ),
+        arms,
+        keep_timeseries=False,
+        add=add,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        size_check=size_check,
+    )
+    present = set(stored.runs.columns)
+    if goals is None:  # the default outputs this scenario has (e.g. its risk levels' norms)
+        goals = {o: way for o, way in GOALS.items() if o in present}
+    unknown = [o for o in goals if o not in present]
+    if unknown and len(stored.runs):
+        raise InputError("goals", [f"unknown outputs {unknown} (the runs are kept)"])
+    effects = _effects(stored.runs, futures, list(arms_of), goals)
+    overall = [o for o in outputs_of(stored.runs).columns if not o.startswith("by_")]
+    levels = _levels(stored.runs, futures, list(arms_of), overall)
+    return Exploration(
+        table, levels, effects, _summary(effects, goals), dict(goals), seeds, stored.failed,
+        stored.damaged,
+    )  # fmt: skip
+
+
+def _apply(
+    values: Mapping[str, float],
+    own: set[str],
+    policy: Mapping[str, float],
+    base: Mapping[str, float],
+) -> dict[str, float]:
+    """A future's values as a policy takes them.
+
+    The policy keeps its own value of what it sets, except a count (staff,
+    beds): a policy that adds staff adds them to the future's staff.
+    """
+    out = {}
+    for k, v in values.items():
+        if k not in own:
+            out[k] = v
+        elif isinstance(base[k], int) and isinstance(policy[k], int):
+            out[k] = max(0, round(policy[k] + v - base[k]))
+    return out
+
+
+def _own(policy: Scenario, base: Mapping[str, float]) -> set[str]:
+    """The parameters a policy sets to values of its own (not the baseline's)."""
+    return {k for k, v in parameters(policy).items() if base.get(k) != v}
+
+
+def _arm(f: int, policy: str) -> str:
+    return f"f{f:05d}/{policy}"
+
+
+def _effects(
+    runs: pd.DataFrame, futures: int, names: list[str], goals: Mapping[str, str]
+) -> pd.DataFrame:
+    """Per future and policy: each output's paired difference from the baseline, and its regret.
+
+    Where the runs have costs, also the value for money (:data:`VALUE_FOR_MONEY`).
+    """
+    outputs = list(goals)
+    needed = {"cost_per_year", "cases_arrived", *VALUE_FOR_MONEY.values()}
+    priced = needed <= set(runs.columns)
+    measured = list(dict.fromkeys([*outputs, *(needed if priced else ())]))
+    shown = list(dict.fromkeys([*outputs, *(["cost_per_year"] if priced else [])]))
+    rows = []
+    for f in range(futures):
+        base = arm_table(runs, _arm(f, BASELINE)).set_index("replication")
+        for name in names:
+            arm = arm_table(runs, _arm(f, name)).set_index("replication")
+            paired = arm.index.intersection(base.index)
+            diff = {
+                o: float((arm.loc[paired, o].astype(float) - base.loc[paired, o].astype(float))
+                         .mean()) if len(paired) else np.nan
+                for o in measured
+            }  # fmt: skip
+            row: dict[str, Any] = {"future": f, "policy": name, **{o: diff[o] for o in shown}}
+            if priced:
+                children = _children_per_year(base)
+                for ratio, saved in VALUE_FOR_MONEY.items():
+                    cut = -diff[saved] * children
+                    row[ratio] = diff["cost_per_year"] / cut if cut > 0 else np.nan
+            rows.append(row)
+    ratios = list(VALUE_FOR_MONEY) if priced else []
+    effects = pd.DataFrame(rows, columns=["future", "policy", *shown, *ratios])
+    for o in outputs:
+        signed = effects[o] * (1.0 if goals[o] == "min" else -1.0)
+        effects[f"regret_{o}"] = signed - signed.groupby(effects["future"]).transform("min")
+    return effects
+
+
+def _levels(runs: pd.DataFrame, futures: int, names: list[str], outputs: list[str]) -> pd.DataFrame:
+    """Per future and policy, each output's mean over the replications."""
+    outputs = [o for o in dict.fromkeys(outputs) if o in runs.columns]
+    rows = []
+    for f in range(futures):
+        for name in names:
+            arm = arm_table(runs, _arm(f, name))
+            rows.append({"future": f, "policy": name,
+                         **{o: float(arm[o].astype(float).mean()) for o in outputs}})  # fmt: skip
+    return pd.DataFrame(rows, columns=["future", "policy", *outputs])
+
+
+def _children_per_year(base: pd.DataFrame) -> float:
+    """Children reported a year in the baseline's cohort (its mean over replications)."""
+    years = (base["cohort_end_day"] - base["warmup_days"]).astype(float) / 365.0
+    return float((base["cases_arrived"].astype(float) / years).mean())
+
+
+def _summary(effects: pd.DataFrame, goals: Mapping[str, str]) -> pd.DataFrame:
+    """Per policy and output: the effect's spread over the futures, best-choice share, regret.
+
+    A policy is the best choice in a future when its regret there is 0 (ties
+    count for each). The value-for-money ratios are summarised over the
+    futures in which the policy saves anything (``n`` of them); they have no
+    best choice or regret.
+    """
+    rows = []
+    ratios = [o for o in VALUE_FOR_MONEY if o in effects.columns]
+    for o in [*goals, *ratios]:
+        for policy, g in effects.groupby("policy", sort=False):
+            e = g[o].dropna()
+            r = g[f"regret_{o}"].dropna() if o in goals else pd.Series(dtype=float)
+            rows.append(
+                {"policy": policy, "output": o, "better": goals.get(o, "min"), "n": len(e),
+                 "effect_mean": e.mean(), "effect_p10": e.quantile(0.1),
+                 "effect_p50": e.median(), "effect_p90": e.quantile(0.9),
+                 "best_share": float((r == 0.0).mean()) if len(r) else np.nan,
+                 "regret_mean": r.mean(), "regret_p90": r.quantile(0.9)}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def write_report(
+    result: Exploration,
+    folder: Path,
+    title: str,
+    command: str,
+    discoveries: Sequence[Discovery] = (),
+) -> list[Path]:
+    """Write the exploration's tables, figures and a Markdown and an HTML report (all or none).
+
+    Args:
+        result: what :func:`explore` found.
+        folder: where to write.
+        title: the report's title.
+        command: the command that reproduces it.
+        discoveries: scenario-discovery boxes to add to the report.
+    """
+    from collabsim.files import staged
+    from collabsim.plots import plot_effects, plot_regret
+
+    outputs = list(result.goals)
+    futures = len(result.futures)
+    reps = len(result.seeds)
+    with staged(folder) as stage:
+        result.futures.to_csv(stage / "futures.csv", index=False)
+        result.levels.to_csv(stage / "levels.csv", index=False)
+        result.effects.to_csv(stage / "effects.csv", index=False)
+        result.summary.to_csv(stage / "summary.csv", index=False)
+        plot_effects(result.effects, outputs, stage / "effects.png")
+        plot_regret(result.summary, outputs, stage / "regret.png")
+        table = result.summary.round(4)
+        found = [_discovery_text(d) for d in discoveries]
+        intro = (
+            f"{futures} futures drawn by Latin hypercube sampling over the baseline's "
+            f"{len(result.futures.columns) - 1} ranges; in each, the baseline and every policy "
+            f"ran {reps} replication(s) with the same seeds (common random numbers). An effect "
+            "is the policy's mean minus the baseline's; the best choice in a future is the one "
+            "with the most favourable effect (doing nothing, the baseline, included; ties count "
+            "for each), and regret is how far a policy falls short of the best in that future."
+        )
+        reproduce = f"Reproduce with:\n\n    {command}\n\nReplicate seeds: {result.seeds}."
+        (stage / "report.md").write_text(
+            f"# {title}\n\n{intro}\n\n{reproduce}\n\n"
+            f"![effects](effects.png)\n\n![regret](regret.png)\n\n"
+            f"## Per policy and output\n\n{_markdown(table)}\n"
+            + "".join(f"\n## When does {q} hold?\n\n{text}\n\n{_markdown(box)}\n"
+                      for q, text, box in found)
+        )  # fmt: skip
+        (stage / "report.html").write_text(
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
+            "td,th{padding:2px 8px;text-align:right}</style></head><body>"
+            f"<h1>{escape(title)}</h1><p>{escape(intro)}</p>"
+            f"<p>Reproduce with:</p><pre>{escape(command)}</pre>"
+            f"<p>Replicate seeds: {escape(str(result.seeds))}.</p>"
+            "<img src='effects.png' alt='effects'><img src='regret.png' alt='regret'>"
+            f"<h2>Per policy and output</h2>{table.to_html(index=False)}"
+            + "".join(f"<h2>When does {escape(q)} hold?</h2><p>{escape(text)}</p>"
+                      f"{box.to_html(index=False)}" for q, text, box in found)
+            + "</body></html>\n"
+        )  # fmt: skip
+        names = sorted(p.name for p in stage.iterdir())
+    return [folder / name for name in names]
+
+
+def _discovery_text(d: Discovery) -> tuple[str, str, pd.DataFrame]:
+    """A discovery's question, a sentence on its box, and the box's table."""
+    top = ", ".join(d.importance["uncertainty"].head(3))
+    text = (
+        f"It holds in {d.true} of {d.futures} futures. PRIM's box below (the assumptions it "
+        f"restricts, within their whole ranges) holds {d.coverage:.0%} of them (coverage), and "
+        f"it holds in {d.density:.0%} of the futures inside the box (density; the box has "
+        f"{d.mass:.0%} of all futures). The assumptions that tell them apart most (extra "
+        f"trees): {top}."
+    )
+    return d.question.text, text, d.box.round(4)
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A table as Markdown."""
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |"]
+    lines.append("|" + "---|" * len(table.columns))
+    lines += ["| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in row) + " |"
+              for row in table.itertuples(index=False)]  # fmt: skip
+    return "\n".join(lines)
