@@ -288,3 +288,24 @@ def test_discover_command_reads_an_exploration_folder(network: Path, tmp_path: P
     assert "coverage" in again.output
     missing = CliRunner().invoke(app, ["discover", str(tmp_path), question])
     assert missing.exit_code == 2 and "no futures.csv" in missing.output
+
+
+def test_a_policy_draws_its_own_ranges_and_not_the_ones_it_inherits(
+    network: Path, tmp_path: Path
+) -> None:
+    base = _write(tmp_path, "base2.toml", f'extends = "{network}"\n'
+                  '[agencies.station_b]\nstaff_cost_per_year = 1e8\n'
+                  '[ranges."agencies.station_b.staff"]\nlow = 2\nhigh = 3\n')  # fmt: skip
+    policy = _write(tmp_path, "hire.toml", f'extends = "{base}"\n'
+                    '[agencies.station_b]\nstaff = 4\n[costs]\none_off = 1e9\n'
+                    '[ranges."costs.one_off"]\nlow = 5e8\nhigh = 2e9\n')  # fmt: skip
+    result = explore(base, {"hire": policy}, 6, seed=1, out=tmp_path / "x", workers=1,
+                     goals={"handling_days_mean_closed": "min"})  # fmt: skip
+    columns = list(result.futures.columns)
+    assert "hire:costs.one_off" in columns
+    assert "hire:agencies.station_b.staff" not in columns  # inherited: the baseline's range
+    one_off = result.futures["hire:costs.one_off"]
+    assert one_off.between(5e8, 2e9).all() and one_off.nunique() == 6
+    # two posts more than the future's baseline, whatever it is, plus the one-off over 5 years
+    cost = result.effects.loc[result.effects["policy"] == "hire", "cost_per_year"]
+    assert list(cost) == pytest.approx(list(2e8 + one_off / 5.0))

@@ -105,7 +105,7 @@ def sample_futures(dims: Sequence[Uncertainty], n: int, seed: int) -> pd.DataFra
     from SALib.sample import latin
 
     varying = [u for u in dims if u.high > u.low]
-    table = pd.DataFrame({"future": range(n)})
+    columns: dict[str, Any] = {"future": range(n)}
     if varying:
         problem = {
             "num_vars": len(varying),
@@ -113,12 +113,9 @@ def sample_futures(dims: Sequence[Uncertainty], n: int, seed: int) -> pd.DataFra
             "bounds": [[u.low, u.high] for u in varying],
         }
         sample = latin.sample(problem, n, seed=seed)
-        for k, u in enumerate(varying):
-            table[u.name] = sample[:, k]
-    for u in dims:
-        if u.high <= u.low:
-            table[u.name] = u.low
-    return table[["future", *(u.name for u in dims)]]
+        columns |= {u.name: sample[:, k] for k, u in enumerate(varying)}
+    columns |= {u.name: np.full(n, u.low) for u in dims if u.high <= u.low}
+    return pd.DataFrame(columns)[["future", *(u.name for u in dims)]]
 
 
 def explore(
@@ -173,10 +170,14 @@ def explore(
     }
     base_values = parameters(scenario)
     own = {name: _own(p, base_values) for name, p in arms_of.items()}
-    extra = {  # each policy's ranges on what it changes itself (its costs, its adoption)
-        name: [u for u in uncertainties(p) if u.keys and set(u.keys) <= own[name]]
+    extra = {  # each policy's own ranges on what it changes itself (its costs, its adoption)
+        name: [
+            u for u in uncertainties(p)
+            if u.keys and set(u.keys) <= own[name]
+            and p.ranges[u.name] != scenario.ranges.get(u.name)  # not the baseline's, inherited
+        ]
         for name, p in arms_of.items()
-    }
+    }  # fmt: skip
     renamed = [replace(u, name=f"{n}:{u.name}") for n, us in extra.items() for u in us]
     table = sample_futures([*dims, *renamed], futures, seed)
     seeds = replicate_seeds(seed, reps)
