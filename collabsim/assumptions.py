@@ -19,7 +19,7 @@ samples, and :func:`future` turns a point in them into scenario overrides.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,7 +209,11 @@ def lacking(scenario: Scenario) -> list[str]:
     return [k for k in assumed(scenario) if not any(matches(n, k) for n in scenario.ranges)]
 
 
-def future(scenario: Scenario, point: Mapping[str, float]) -> dict[str, float]:
+def future(
+    scenario: Scenario,
+    point: Mapping[str, float],
+    dims: Sequence[Uncertainty] | None = None,
+) -> dict[str, float]:
     """Scenario overrides for one future: each named uncertainty at its value.
 
     Shares that must sum to 1 (:data:`SHARES`) stay so: the shares a future
@@ -218,13 +222,16 @@ def future(scenario: Scenario, point: Mapping[str, float]) -> dict[str, float]:
     Args:
         scenario: the scenario whose ``[ranges]`` the point is in.
         point: uncertainty name (a key of ``[ranges]``) to its value.
+        dims: the scenario's :func:`uncertainties`, if already known.
 
     Raises:
         ValueError: for a name the scenario's ranges do not have, or shares
             that would sum above 1.
     """
+    if not point:
+        return {}
     numbers = parameters(scenario)
-    known = {u.name: u for u in uncertainties(scenario)}
+    known = {u.name: u for u in (uncertainties(scenario) if dims is None else dims)}
     out: dict[str, float] = {}
     for name, x in point.items():
         if name not in known:

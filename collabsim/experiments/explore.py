@@ -169,6 +169,7 @@ def explore(
         name: resolve_scenario(p, fixed) for name, p in policies.items()
     }
     base_values = parameters(scenario)
+    values_of = {name: parameters(p) for name, p in arms_of.items()}
     own = {name: _own(p, base_values) for name, p in arms_of.items()}
     extra = {  # each policy's own ranges on what it changes itself (its costs, its adoption)
         name: [
@@ -186,10 +187,11 @@ def explore(
         point = {str(k): float(v) for k, v in row.items()}
         f = int(point.pop("future"))
         try:
-            values = future(scenario, {u.name: point[u.name] for u in dims})
+            values = future(scenario, {u.name: point[u.name] for u in dims}, dims)
             for name, policy in arms_of.items():
-                mine = future(policy, {u.name: point[f"{name}:{u.name}"] for u in extra[name]})
-                kept = _apply(values, own[name], parameters(policy), base_values) | mine
+                mine = {u.name: point[f"{name}:{u.name}"] for u in extra[name]}
+                kept = _apply(values, own[name], values_of[name], base_values)
+                kept |= future(policy, mine, extra[name])
                 arms.append((_arm(f, name), resolve_scenario(policy, kept), seeds))
         except ScenarioError as exc:
             raise ScenarioError(
