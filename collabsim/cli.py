@@ -461,7 +461,7 @@ def explore(
 def _show_discovery(d: Any) -> None:
     """Print a scenario-discovery box and the assumptions' ranking."""
     console.print(
-        f"[bold]When does {d.question.text} hold?[/bold] In {d.true} of {d.futures} futures. "
+        f"When does {d.question.text} hold? In {d.true} of {d.futures} futures. "
         f"PRIM's box: coverage {d.coverage:.0%}, density {d.density:.0%}, mass {d.mass:.0%}."
     )
     _show(
@@ -517,6 +517,47 @@ def discover(
         min_density=min_density, seed=seed,
     )  # fmt: skip
     _show_discovery(found)
+
+
+@_command
+def allocate(
+    folder: Annotated[Path, typer.Argument(help="An explore command's output folder.")],
+    budget: Annotated[float, typer.Option(min=0.0, help="Rupiah a year on top of today's costs.")],
+    output: Annotated[str, typer.Option(help="The output to improve.")] = "handling_days_median",
+    rule: Annotated[
+        str, typer.Option(help="worst: the best worst decile; regret: the least mean regret.")
+    ] = "worst",
+) -> None:
+    """The best buy for a budget among the explored policies, robust over the futures."""
+    import pandas as pd
+
+    from collabsim.errors import InputError
+    from collabsim.experiments.allocate import allocate as run_allocate
+    from collabsim.experiments.explore import GOALS
+    from collabsim.files import staged
+    from collabsim.outputs import fmt
+    from collabsim.plots import plot_frontier
+
+    if rule not in ("worst", "regret"):
+        _fail(InputError("--rule", [f"{rule!r}: expected worst or regret"]))
+    path = folder / "effects.csv"
+    if not path.is_file():
+        _fail(InputError(str(folder), ["no effects.csv: run collabsim explore with --out here"]))
+    better = GOALS.get(output, "min")
+    result = run_allocate(pd.read_csv(path), output, better, budget, rule)  # type: ignore[arg-type]
+    _show(
+        f"{output} ({better} is better) within {fmt(budget)} rupiah a year",
+        ("policy", "extra cost p50", "extra cost p90", "effect mean", "worst decile",
+         "mean regret", "affordable", "frontier"),
+        ((r["policy"], fmt(r["cost_p50"]), fmt(r["cost_p90"]), fmt(r["effect_mean"]),
+          fmt(r["effect_worst"]), fmt(r["regret_mean"]), "yes" if r["affordable"] else "no",
+          "yes" if r["frontier"] else "") for _, r in result.table.iterrows()),
+    )  # fmt: skip
+    console.print(f"The best buy by the {rule} rule: {result.choice}")
+    with staged(folder) as stage:
+        result.table.to_csv(stage / f"allocation-{output}.csv", index=False)
+        plot_frontier(result.table, output, budget, result.choice, stage / f"frontier-{output}.png")
+    console.print(f"Wrote {folder}/allocation-{output}.csv and frontier-{output}.png")
 
 
 @_command

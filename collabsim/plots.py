@@ -19,6 +19,7 @@ __all__ = [
     "plot_backlog",
     "plot_differences",
     "plot_effects",
+    "plot_frontier",
     "plot_handling_time",
     "plot_indices",
     "plot_norms",
@@ -273,6 +274,31 @@ def plot_regret(summary: pd.DataFrame, outputs: Sequence[str], path: Path) -> Pa
         axes[1][k].barh(rows["policy"], rows["regret_mean"], color="#c44e52")
         axes[1][k].set_xlabel("mean regret")
     fig.suptitle("Robustness: how often each choice is best, and what it costs when it is not")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_frontier(table: pd.DataFrame, output: str, budget: float, choice: str, path: Path) -> Path:
+    """Extra cost a year against the worst-decile effect: the frontier, the budget, the choice."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    cost = table["cost_p90"] / 1e9
+    ax.scatter(cost, table["effect_worst"], color="#4c72b0")
+    front = table[table["frontier"]].sort_values("cost_p90")
+    ax.plot(front["cost_p90"] / 1e9, front["effect_worst"], color="#4c72b0", linestyle="--",
+            label="frontier")  # fmt: skip
+    for _, r in table.iterrows():
+        ax.annotate(r["policy"], (r["cost_p90"] / 1e9, r["effect_worst"]), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")  # fmt: skip
+    chosen = table[table["policy"] == choice]
+    ax.scatter(chosen["cost_p90"] / 1e9, chosen["effect_worst"], marker="*", s=250,
+               color="#c44e52", label=f"choice: {choice}", zorder=3)  # fmt: skip
+    ax.axvline(budget / 1e9, color="grey", linestyle=":", label="budget")
+    ax.set_xlabel("extra cost a year, billion rupiah (90th percentile over the futures)")
+    ax.set_ylabel(f"{output}: effect in the worst decile of futures")
+    ax.set_title("What each choice buys, robustly")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -288,6 +288,12 @@ def test_discover_command_reads_an_exploration_folder(network: Path, tmp_path: P
     assert "coverage" in again.output
     missing = CliRunner().invoke(app, ["discover", str(tmp_path), question])
     assert missing.exit_code == 2 and "no futures.csv" in missing.output
+    buy = CliRunner().invoke(app, ["allocate", str(out), "--budget", "2e8"])
+    assert buy.exit_code == 0, buy.output
+    assert "The best buy by the worst rule: more" in buy.output  # one post more, 1e8 a year
+    poor = CliRunner().invoke(app, ["allocate", str(out), "--budget", "5e7"])
+    assert "The best buy by the worst rule: baseline" in poor.output
+    assert (out / "frontier-handling_days_median.png").stat().st_size > 0
 
 
 def test_a_policy_draws_its_own_ranges_and_not_the_ones_it_inherits(
@@ -309,3 +315,29 @@ def test_a_policy_draws_its_own_ranges_and_not_the_ones_it_inherits(
     # two posts more than the future's baseline, whatever it is, plus the one-off over 5 years
     cost = result.effects.loc[result.effects["policy"] == "hire", "cost_per_year"]
     assert list(cost) == pytest.approx(list(2e8 + one_off / 5.0))
+
+
+def test_the_allocator_finds_the_known_best_buy_of_a_small_case() -> None:
+    from collabsim.experiments.allocate import allocate
+
+    effects = {  # policy: (extra cost a year, effect on days in futures 0-9)
+        "baseline": (0.0, [0.0] * 10),
+        "A": (1e9, [-5.0] * 10),
+        "B": (3e9, [-8.0] * 10),
+        "C": (0.5e9, [-1.0, -6.0] * 5),  # good on average, poor in half the futures
+        "D": (2e9, [-4.0] * 10),  # dearer than A and worse: off the frontier
+    }
+    table = pd.DataFrame(
+        [{"future": f, "policy": p, "cost_per_year": cost, "days": e[f]}
+         for p, (cost, e) in effects.items() for f in range(10)]
+    )  # fmt: skip
+    assert allocate(table, "days", "min", 2e9).choice == "A"
+    assert allocate(table, "days", "min", 5e9).choice == "B"
+    assert allocate(table, "days", "min", 0.1e9).choice == "baseline"
+    assert allocate(table, "days", "min", 0.6e9).choice == "C"
+    by_regret = allocate(table, "days", "min", 2e9, rule="regret")
+    assert by_regret.choice == "A"
+    regret = by_regret.table.set_index("policy")["regret_mean"]
+    assert regret["A"] == 0.5 and regret["C"] == 2.0  # against baseline, A, C and D only
+    frontier = by_regret.table.set_index("policy")["frontier"]
+    assert list(frontier[frontier].index) == ["baseline", "A", "B", "C"]
