@@ -631,7 +631,9 @@ REWORK = "barriers.resources.rework_scale"
 @_command
 def attribute(
     scenario: ScenarioArg,
-    reps: Reps = 5,
+    reps: Annotated[
+        int, typer.Option(min=1, help="Replications (at least 2 without --futures).")
+    ] = 5,
     seed: Seed = 0,
     out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
     across: Annotated[
@@ -640,6 +642,15 @@ def attribute(
             help="An assumption with a range in the scenario's ranges table: the attribution is "
             "also run at both ends of its range, and the rankings compared (default: "
             f"{REWORK} when the scenario gives its range; 'none' to skip).",
+        ),
+    ] = None,
+    futures: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            help="Instead: in this many futures over the scenario's ranges, each barrier's share "
+            "of the days lost and how often it is the first to fix (14 runs per future and "
+            "replication; --reps 1 is usual).",
         ),
     ] = None,
     workers: Workers = None,
@@ -655,6 +666,12 @@ def attribute(
 
     params = _load(scenario)
     folder = out or Path("out") / f"{scenario.stem}-attribution"
+    if futures is not None:
+        _attribute_over_futures(params, futures, reps, seed, folder, workers, scheduler,
+                                not no_size_check, add)  # fmt: skip
+        return
+    if reps < 2:
+        _fail(ValueError("--reps: at least 2 replications for the 95% intervals"))
     key = across if across is not None else (REWORK if REWORK in params.ranges else "none")
     if key != "none" and key not in params.ranges:
         _fail(ValueError(f"--across {key}: {scenario} gives no range for it "
@@ -697,6 +714,35 @@ def attribute(
         [], [d for a in ([result] if across_result is None
                          else across_result.attributions.values()) for d in a.damaged]
     )  # fmt: skip
+
+
+def _attribute_over_futures(
+    params: Any, futures: int, reps: int, seed: int, folder: Path, workers: int | None,
+    scheduler: str | None, size_check: bool, add: bool,
+) -> None:  # fmt: skip
+    """``attribute --futures``: each barrier's share of the days lost, and the first to fix."""
+    from collabsim.experiments.priority import priority
+
+    runs = futures * 14 * reps
+    with _Bar(f"{futures} futures x 14 barrier combinations x {reps} = {runs} runs") as bar:
+        result = priority(
+            params, futures, reps=reps, seed=seed, out=folder, workers=workers,
+            scheduler=scheduler, progress=bar, size_check=size_check, add=add,
+        )  # fmt: skip
+    _show(
+        f"{params.name}: each barrier's share of the days lost ({result.output}), "
+        f"across {futures} futures",
+        ("barrier", "days", "share", "share p10 .. p90", "first to fix in"),
+        ((r["barrier"], f"{r['days']:.2f}", f"{r['share']:.0%}",
+          f"{r['share_p10']:.0%} .. {r['share_p90']:.0%}", f"{r['first_share']:.0%}")
+         for _, r in result.table.sort_values("share", ascending=False).iterrows()),
+    )  # fmt: skip
+    with staged(folder) as stage:
+        result.table.to_csv(stage / "priority.csv", index=False)
+        result.per_future.to_csv(stage / "priority-by-future.csv", index=False)
+        result.futures.to_csv(stage / "futures.csv", index=False)
+    console.print(f"Wrote {folder}/priority.csv, priority-by-future.csv and futures.csv")
+    _exit_if_failed(result.failed)
 
 
 def _show_across(across: Any) -> None:

@@ -341,3 +341,31 @@ def test_the_allocator_finds_the_known_best_buy_of_a_small_case() -> None:
     assert regret["A"] == 0.5 and regret["C"] == 2.0  # against baseline, A, C and D only
     frontier = by_regret.table.set_index("policy")["frontier"]
     assert list(frontier[frontier].index) == ["baseline", "A", "B", "C"]
+
+
+def test_barrier_priority_over_futures_adds_up_and_names_the_first_to_fix(
+    tmp_path: Path,
+) -> None:
+    from collabsim.experiments.priority import priority
+
+    short = _write(tmp_path, "short.toml", f'extends = "{BASELINE}"\n'
+                   "[run]\ndays = 150\nwarmup_days = 30\nmeasure_days = 60\n")  # fmt: skip
+    result = priority(short, 3, seed=2, out=tmp_path / "p", workers=2,
+                      output="handling_days_mean_closed")  # fmt: skip
+    per = result.per_future
+    assert len(per) == 3 * 7 and not result.failed
+    for _, g in per.groupby("future"):
+        assert g["share"].sum() == pytest.approx(1.0)  # the steps add up to all on - all off
+        assert g["first"].sum() == 1
+        assert g.loc[g["first"], "alone"].iloc[0] == g["alone"].max()
+    table = result.table
+    assert (table["futures"] == 3).all()
+    assert table["first_share"].sum() == pytest.approx(1.0)
+    assert table["share"].sum() == pytest.approx(1.0)
+    # the command: the same experiment, resumed from the store
+    args = ["attribute", str(short), "--futures", "3", "--reps", "1", "--seed", "2",
+            "--out", str(tmp_path / "p"), "--workers", "2"]  # fmt: skip
+    shown = CliRunner().invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    assert "first to fix in" in shown.output
+    assert (tmp_path / "p" / "priority-by-future.csv").stat().st_size > 0
