@@ -556,7 +556,7 @@ def allocate(
     console.print(f"The best buy by the {rule} rule: {result.choice}")
     with staged(folder) as stage:
         result.table.to_csv(stage / f"allocation-{output}.csv", index=False)
-        plot_frontier(result.table, output, budget, result.choice, stage / f"frontier-{output}.png")
+        plot_frontier(result.table, output, stage / f"frontier-{output}.png", budget, result.choice)
     console.print(f"Wrote {folder}/allocation-{output}.csv and frontier-{output}.png")
 
 

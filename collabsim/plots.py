@@ -280,8 +280,10 @@ def plot_regret(summary: pd.DataFrame, outputs: Sequence[str], path: Path) -> Pa
     return path
 
 
-def plot_frontier(table: pd.DataFrame, output: str, budget: float, choice: str, path: Path) -> Path:
-    """Extra cost a year against the worst-decile effect: the frontier, the budget, the choice."""
+def plot_frontier(
+    table: pd.DataFrame, output: str, path: Path, budget: float | None = None, choice: str = ""
+) -> Path:
+    """Extra cost a year against the worst-decile effect: the frontier (the budget, the choice)."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     cost = table["cost_p90"] / 1e9
     ax.scatter(cost, table["effect_worst"], color="#4c72b0")
@@ -291,10 +293,12 @@ def plot_frontier(table: pd.DataFrame, output: str, budget: float, choice: str, 
     for _, r in table.iterrows():
         ax.annotate(r["policy"], (r["cost_p90"] / 1e9, r["effect_worst"]), fontsize=8,
                     xytext=(4, 4), textcoords="offset points")  # fmt: skip
-    chosen = table[table["policy"] == choice]
-    ax.scatter(chosen["cost_p90"] / 1e9, chosen["effect_worst"], marker="*", s=250,
-               color="#c44e52", label=f"choice: {choice}", zorder=3)  # fmt: skip
-    ax.axvline(budget / 1e9, color="grey", linestyle=":", label="budget")
+    if choice:
+        chosen = table[table["policy"] == choice]
+        ax.scatter(chosen["cost_p90"] / 1e9, chosen["effect_worst"], marker="*", s=250,
+                   color="#c44e52", label=f"choice: {choice}", zorder=3)  # fmt: skip
+    if budget is not None:
+        ax.axvline(budget / 1e9, color="grey", linestyle=":", label="budget")
     ax.set_xlabel("extra cost a year, billion rupiah (90th percentile over the futures)")
     ax.set_ylabel(f"{output}: effect in the worst decile of futures")
     ax.set_title("What each choice buys, robustly")

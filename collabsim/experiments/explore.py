@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
@@ -359,8 +360,9 @@ def write_report(
         command: the command that reproduces it.
         discoveries: scenario-discovery boxes to add to the report.
     """
+    from collabsim.experiments.allocate import allocate
     from collabsim.files import staged
-    from collabsim.plots import plot_effects, plot_regret
+    from collabsim.plots import plot_effects, plot_frontier, plot_regret
 
     outputs = list(result.goals)
     futures = len(result.futures)
@@ -372,39 +374,56 @@ def write_report(
         result.summary.to_csv(stage / "summary.csv", index=False)
         plot_effects(result.effects, outputs, stage / "effects.png")
         plot_regret(result.summary, outputs, stage / "regret.png")
+        first = outputs[0]
+        priced = "cost_per_year" in result.effects.columns
+        if priced:
+            frontier = allocate(result.effects, first, result.goals[first], math.inf).table
+            plot_frontier(frontier, first, stage / "frontier.png")
         table = result.summary.round(4)
         found = [_discovery_text(d) for d in discoveries]
         intro = (
-            f"{futures} futures drawn by Latin hypercube sampling over the baseline's "
-            f"{len(result.futures.columns) - 1} ranges; in each, the baseline and every policy "
+            f"{futures} futures drawn by Latin hypercube sampling over "
+            f"{len(result.futures.columns) - 1} ranges (the baseline's, and each policy's own "
+            "on what it changes); in each, the baseline and every policy "
             f"ran {reps} replication(s) with the same seeds (common random numbers). An effect "
             "is the policy's mean minus the baseline's; the best choice in a future is the one "
             "with the most favourable effect (doing nothing, the baseline, included; ties count "
             "for each), and regret is how far a policy falls short of the best in that future."
         )
-        reproduce = f"Reproduce with:\n\n    {command}\n\nReplicate seeds: {result.seeds}."
-        (stage / "report.md").write_text(
-            f"# {title}\n\n{intro}\n\n{reproduce}\n\n"
-            f"![effects](effects.png)\n\n![regret](regret.png)\n\n"
-            f"## Per policy and output\n\n{_markdown(table)}\n"
-            + "".join(f"\n## When does {q} hold?\n\n{text}\n\n{_markdown(box)}\n"
-                      for q, text, box in found)
-        )  # fmt: skip
+        figures = ["effects", "regret", *(["frontier"] if priced else [])]
+        notes = {"frontier": _FRONTIER.format(first)}
+        md = [f"# {title}", intro, f"Reproduce with:\n\n    {command}",
+              f"Replicate seeds: {result.seeds}."]  # fmt: skip
+        html = [f"<h1>{escape(title)}</h1>", f"<p>{escape(intro)}</p>",
+                f"<p>Reproduce with:</p><pre>{escape(command)}</pre>",
+                f"<p>Replicate seeds: {escape(str(result.seeds))}.</p>"]  # fmt: skip
+        for name in figures:
+            md += [f"![{name}]({name}.png)", *([notes[name]] if name in notes else [])]
+            html += [f"<img src='{name}.png' alt='{name}'>",
+                     *([f"<p>{escape(notes[name])}</p>"] if name in notes else [])]  # fmt: skip
+        md += ["## Per policy and output", _markdown(table)]
+        html += ["<h2>Per policy and output</h2>", table.to_html(index=False)]
+        for question, text, box in found:
+            md += [f"## When does {question} hold?", text, _markdown(box)]
+            html += [f"<h2>When does {escape(question)} hold?</h2>", f"<p>{escape(text)}</p>",
+                     box.to_html(index=False)]  # fmt: skip
+        (stage / "report.md").write_text("\n\n".join(md) + "\n")
         (stage / "report.html").write_text(
             f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
             "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
             "td,th{padding:2px 8px;text-align:right}</style></head><body>"
-            f"<h1>{escape(title)}</h1><p>{escape(intro)}</p>"
-            f"<p>Reproduce with:</p><pre>{escape(command)}</pre>"
-            f"<p>Replicate seeds: {escape(str(result.seeds))}.</p>"
-            "<img src='effects.png' alt='effects'><img src='regret.png' alt='regret'>"
-            f"<h2>Per policy and output</h2>{table.to_html(index=False)}"
-            + "".join(f"<h2>When does {escape(q)} hold?</h2><p>{escape(text)}</p>"
-                      f"{box.to_html(index=False)}" for q, text, box in found)
+            + "\n".join(html)
             + "</body></html>\n"
-        )  # fmt: skip
+        )
         names = sorted(p.name for p in stage.iterdir())
     return [folder / name for name in names]
+
+
+_FRONTIER = (
+    "The frontier: each policy's extra cost a year (90th percentile over the futures) against "
+    "its effect on {} in the worst decile of futures; `collabsim allocate` picks the best buy "
+    "for a budget."
+)
 
 
 def _discovery_text(d: Discovery) -> tuple[str, str, pd.DataFrame]:
