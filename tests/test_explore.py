@@ -270,6 +270,10 @@ def test_questions_are_read_or_refused_clearly() -> None:
     levels = pd.DataFrame({"future": [0], "policy": ["baseline"], "days": [1.0]})
     with pytest.raises(InputError, match="no policy 'nobody'"):
         parse_question("nobody < baseline", "days").holds(levels)
+    # a median not reached lies beyond the run: longer than any number of days
+    reached = pd.DataFrame({"future": [0, 1], "policy": "baseline",
+                            "handling_days_median": [100.0, float("nan")]})  # fmt: skip
+    assert list(parse_question("baseline > 150").holds(reached)) == [False, True]
 
 
 def test_discover_command_reads_an_exploration_folder(network: Path, tmp_path: Path) -> None:

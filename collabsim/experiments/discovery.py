@@ -25,6 +25,8 @@ from collabsim.errors import InputError
 
 __all__ = ["Discovery", "Question", "discover", "parse_question"]
 
+SIGNIFICANT = 0.05
+"""A box keeps a restriction whose quasi-p-value is at most this (the others are dropped)."""
 _QUESTION = re.compile(r"^\s*([^\s<>=]+)\s*(<=|>=|<|>)\s*([^\s<>=]+)\s*$")
 _OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
 
@@ -91,7 +93,10 @@ def _values(levels: pd.DataFrame, policy: str, output: str) -> pd.Series:
         raise InputError("question", [f"no policy {policy!r} (there are: {known})"])
     if output not in rows.columns:
         raise InputError("question", [f"no output {output!r} in the exploration"])
-    return rows.set_index("future")[output].astype(float).dropna()
+    values = rows.set_index("future")[output].astype(float)
+    if output.startswith("handling_days_"):  # a quantile not reached lies beyond the run
+        values = values.fillna(np.inf)
+    return values.dropna()
 
 
 @dataclass
@@ -108,7 +113,8 @@ class Discovery:
         coverage: share of the futures where it holds that the box contains.
         density: share of the futures in the box where it holds.
         mass: share of all futures in the box.
-        trajectory: each box PRIM peeled to: coverage, density, mass, res_dim.
+        trajectory: each box PRIM peeled to (then each restriction dropped):
+            coverage, density, mass, res_dim.
         importance: each assumption's extra-trees feature score, highest first.
     """
 
@@ -129,19 +135,26 @@ def discover(
     question: Question,
     *,
     min_density: float = 0.8,
+    top: int = 10,
     seed: int = 0,
 ) -> Discovery:
     """Find the box of assumptions in which ``question`` mostly holds.
 
     Of the boxes PRIM peels to, the one chosen is the one with the largest
     coverage among those with density at least ``min_density`` (else the
-    densest).
+    densest). Its restrictions whose quasi-p-value is above
+    :data:`SIGNIFICANT` (a restriction chance alone would make that often)
+    are then dropped, unless every one is; coverage and density are those of
+    the box that is left.
 
     Args:
         futures: one row per future (``future``, then each uncertainty).
         levels: one row per future and policy: each output's mean.
         question: what to explain.
         min_density: the density the chosen box must reach.
+        top: PRIM looks at this many assumptions, those the extra trees rank
+            highest (with many assumptions and a few hundred futures, PRIM
+            on all of them finds boxes that chance alone explains).
         seed: the extra trees' seed.
 
     Raises:
@@ -166,15 +179,25 @@ def discover(
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        finder = prim.Prim(x.reset_index(drop=True), y.to_numpy(), mass_min=0.05)
-        box = finder.find_box()
         scores, _ = feature_scoring.get_ex_feature_scores(
             x.reset_index(drop=True), y.to_numpy().astype(int), random_state=seed
         )
+        kept = [str(u) for u in scores.index[:top]]  # PRIM on the assumptions that matter most
+        finder = prim.Prim(x[kept].reset_index(drop=True), y.to_numpy(), mass_min=0.05)
+        box = finder.find_box()
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].astype(float)
     dense = trajectory[trajectory["density"] >= min_density]
     chosen = int(dense["coverage"].idxmax()) if len(dense) else int(trajectory["density"].idxmax())
     [(stats, lims)] = box.inspect(chosen, style="data")
+    weak = [u for u in lims.index if np.nanmax(lims.loc[u].to_numpy()[2:]) > SIGNIFICANT]
+    if weak and len(weak) < len(lims):  # keep the restrictions that are not chance
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            box.select(chosen)
+            for unc in weak:
+                box.drop_restriction(unc)
+            [(stats, lims)] = box.inspect(len(box.peeling_trajectory) - 1, style="data")
+    trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].astype(float)
     rows = []
     for unc in lims.index:  # the restricted ones
         low, high, qp_low, qp_high = (float(v) for v in lims.loc[unc])
