@@ -21,6 +21,7 @@ __all__ = [
     "Comparison",
     "Cycle",
     "Exploration",
+    "MixSearch",
     "Replications",
     "RunResult",
     "RunTooLarge",
@@ -41,6 +42,7 @@ __all__ = [
     "replicate",
     "run",
     "scenario_hash",
+    "search_mix",
     "simulate",
     "sweep",
 ]
@@ -66,6 +68,8 @@ _WHERE = {
     "Cycle": "collabsim.experiments",
     "Exploration": "collabsim.experiments",
     "explore": "collabsim.experiments",
+    "MixSearch": "collabsim.experiments",
+    "search_mix": "collabsim.experiments",
     "lacking": "collabsim.assumptions",
     "Replications": "collabsim.experiments",
     "SweepResult": "collabsim.experiments",
@@ -92,6 +96,7 @@ if TYPE_CHECKING:
         Comparison,
         Cycle,
         Exploration,
+        MixSearch,
         Replications,
         SweepResult,
         attribute,
@@ -102,6 +107,7 @@ if TYPE_CHECKING:
         explore,
         load_results,
         replicate,
+        search_mix,
         sweep,
     )
     from collabsim.limits import RunTooLarge

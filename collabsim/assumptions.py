@@ -25,7 +25,9 @@ from typing import Any
 
 from collabsim.scenario import Scenario, matches, parameters
 
-__all__ = ["ASSUMED", "SHARES", "Uncertainty", "assumed", "future", "lacking", "uncertainties"]
+__all__ = [
+    "ASSUMED", "SHARES", "Uncertainty", "assumed", "carried", "future", "lacking", "uncertainties",
+]  # fmt: skip
 
 ASSUMED: tuple[str, ...] = (
     # time and working conditions (ODD 8.1)
@@ -213,6 +215,7 @@ def future(
     scenario: Scenario,
     point: Mapping[str, float],
     dims: Sequence[Uncertainty] | None = None,
+    numbers: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Scenario overrides for one future: each named uncertainty at its value.
 
@@ -223,6 +226,7 @@ def future(
         scenario: the scenario whose ``[ranges]`` the point is in.
         point: uncertainty name (a key of ``[ranges]``) to its value.
         dims: the scenario's :func:`uncertainties`, if already known.
+        numbers: the scenario's :func:`collabsim.scenario.parameters`, if already known.
 
     Raises:
         ValueError: for a name the scenario's ranges do not have, or shares
@@ -230,7 +234,7 @@ def future(
     """
     if not point:
         return {}
-    numbers = parameters(scenario)
+    numbers = parameters(scenario) if numbers is None else numbers
     known = {u.name: u for u in (uncertainties(scenario) if dims is None else dims)}
     out: dict[str, float] = {}
     for name, x in point.items():
@@ -249,4 +253,30 @@ def future(
             raise ValueError(f"shares {pattern} cannot sum to 1 with {dict.fromkeys(moved)}")
         for k in rest:
             out[k] = numbers[k] * max(0.0, left) / before
+    return out
+
+
+def carried(
+    values: Mapping[str, float],
+    own: set[str],
+    policy: Mapping[str, float],
+    base: Mapping[str, float],
+) -> dict[str, float]:
+    """A future's values as a policy carries them over.
+
+    The policy keeps its own value of what it sets (``own``), except a count
+    (staff, beds): a policy that adds staff adds them to the future's staff.
+
+    Args:
+        values: the future's overrides of the baseline (:func:`future`).
+        own: the parameters the policy sets to values of its own.
+        policy: the policy's parameters.
+        base: the baseline's parameters.
+    """
+    out = {}
+    for k, v in values.items():
+        if k not in own:
+            out[k] = v
+        elif isinstance(base[k], int) and isinstance(policy[k], int):
+            out[k] = max(0, round(policy[k] + v - base[k]))
     return out

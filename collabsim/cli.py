@@ -458,6 +458,18 @@ def explore(
     _exit_if_failed(result.failed, result.damaged)
 
 
+def _explored(folder: Path, name: str) -> Any:
+    """One table of an exploration's folder, or a clear error if it has none."""
+    import pandas as pd
+
+    from collabsim.errors import InputError
+
+    path = folder / f"{name}.csv"
+    if not path.is_file():
+        _fail(InputError(str(folder), [f"no {name}.csv: run collabsim explore with --out here"]))
+    return pd.read_csv(path)
+
+
 def _show_discovery(d: Any) -> None:
     """Print a scenario-discovery box and the assumptions' ranking."""
     console.print(
@@ -498,25 +510,29 @@ def discover(
     seed: Seed = 0,
 ) -> None:
     """Scenario discovery on an exploration: which assumptions, in which ranges, make it hold."""
-    import pandas as pd
-
-    from collabsim.errors import InputError
     from collabsim.experiments.discovery import discover as run_discover
     from collabsim.experiments.discovery import parse_question
 
-    tables = {}
-    for name in ("futures", "levels"):
-        path = folder / f"{name}.csv"
-        if not path.is_file():
-            _fail(
-                InputError(str(folder), [f"no {name}.csv: run collabsim explore with --out here"])
-            )
-        tables[name] = pd.read_csv(path)
     found = run_discover(
-        tables["futures"], tables["levels"], parse_question(question, output),
+        _explored(folder, "futures"), _explored(folder, "levels"), parse_question(question, output),
         min_density=min_density, seed=seed,
     )  # fmt: skip
     _show_discovery(found)
+
+
+def _show_allocation(title: str, table: Any) -> None:
+    """Print an allocation's candidates (costs in millions of rupiah a year)."""
+    from collabsim.outputs import fmt
+
+    _show(
+        title,
+        ("choice", "extra cost p50 (Rp m)", "p90 (Rp m)", "effect mean", "worst decile",
+         "mean regret", "affordable", "frontier"),
+        ((r["policy"], fmt(r["cost_p50"] / 1e6), fmt(r["cost_p90"] / 1e6),
+          fmt(r["effect_mean"]), fmt(r["effect_worst"]), fmt(r["regret_mean"]),
+          "yes" if r["affordable"] else "no", "yes" if r["frontier"] else "")
+         for _, r in table.iterrows()),
+    )  # fmt: skip
 
 
 @_command
@@ -529,8 +545,6 @@ def allocate(
     ] = "worst",
 ) -> None:
     """The best buy for a budget among the explored policies, robust over the futures."""
-    import pandas as pd
-
     from collabsim.errors import InputError
     from collabsim.experiments.allocate import allocate as run_allocate
     from collabsim.experiments.explore import GOALS
@@ -540,24 +554,125 @@ def allocate(
 
     if rule not in ("worst", "regret"):
         _fail(InputError("--rule", [f"{rule!r}: expected worst or regret"]))
-    path = folder / "effects.csv"
-    if not path.is_file():
-        _fail(InputError(str(folder), ["no effects.csv: run collabsim explore with --out here"]))
     better = GOALS.get(output, "min")
-    result = run_allocate(pd.read_csv(path), output, better, budget, rule)  # type: ignore[arg-type]
-    _show(
-        f"{output} ({better} is better) within {fmt(budget)} rupiah a year",
-        ("policy", "extra cost p50", "extra cost p90", "effect mean", "worst decile",
-         "mean regret", "affordable", "frontier"),
-        ((r["policy"], fmt(r["cost_p50"]), fmt(r["cost_p90"]), fmt(r["effect_mean"]),
-          fmt(r["effect_worst"]), fmt(r["regret_mean"]), "yes" if r["affordable"] else "no",
-          "yes" if r["frontier"] else "") for _, r in result.table.iterrows()),
-    )  # fmt: skip
+    effects = _explored(folder, "effects")
+    result = run_allocate(effects, output, better, budget, rule)  # type: ignore[arg-type]
+    _show_allocation(
+        f"{output} ({better} is better) within Rp {fmt(budget / 1e6)} million a year",
+        result.table,
+    )
     console.print(f"The best buy by the {rule} rule: {result.choice}")
     with staged(folder) as stage:
         result.table.to_csv(stage / f"allocation-{output}.csv", index=False)
         plot_frontier(result.table, output, stage / f"frontier-{output}.png", budget, result.choice)
     console.print(f"Wrote {folder}/allocation-{output}.csv and frontier-{output}.png")
+
+
+@_command
+def mix(
+    base: ScenarioArg,
+    budget: Annotated[float, typer.Option(min=0.0, help="Rupiah a year on top of today's costs.")],
+    levers: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Intervention scenario files to mix (each named by its file).", show_default=False
+        ),
+    ] = None,
+    staff: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KIND=MOST: up to MOST extra posts at every agency of this kind, e.g. hub=12.",
+        ),
+    ] = None,
+    futures: Annotated[int, typer.Option(min=2, help="Futures to draw over the ranges.")] = 20,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per future and mix.")] = 1,
+    seed: Seed = 0,
+    output: Annotated[str, typer.Option(help="The output to improve.")] = "handling_days_median",
+    rule: Annotated[
+        str, typer.Option(help="worst: the best worst decile; regret: the least mean regret.")
+    ] = "worst",
+    search: Annotated[
+        str,
+        typer.Option(
+            help="all: run every affordable mix; evolve: differential evolution; auto: all "
+            "when there are at most 32 mixes.",
+        ),
+    ] = "auto",
+    generations: Annotated[
+        int, typer.Option(min=1, help="Generations of the search (evolve).")
+    ] = 10,
+    population: Annotated[
+        int, typer.Option(min=2, help="Search population per variable (evolve).")
+    ] = 4,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a parameter everywhere, e.g. --set run.days=730."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    no_size_check: NoSizeCheck = False,
+    add: Add = False,
+) -> None:
+    """The best mix of interventions and extra posts for a budget, robust over the futures.
+
+    Every mix runs against the baseline in the same futures with the same
+    seeds; a mix that costs more than the budget in more than one future of
+    ten is never run.
+    """
+    from collabsim.errors import InputError
+    from collabsim.experiments.mix import compose, search_mix
+    from collabsim.outputs import fmt
+    from collabsim.plots import plot_frontier
+
+    if rule not in ("worst", "regret"):
+        _fail(InputError("--rule", [f"{rule!r}: expected worst or regret"]))
+    if search not in ("auto", "all", "evolve"):
+        _fail(InputError("--search", [f"{search!r}: expected auto, all or evolve"]))
+    most: dict[str, int] = {}
+    for pair in staff or []:
+        kind, sep, raw = pair.partition("=")
+        if not sep or not kind or not raw.isdigit():
+            _fail(InputError("--staff", [f"{pair!r}: expected KIND=MOST, e.g. hub=12"]))
+        most[kind.strip()] = int(raw)
+    names = [p.stem for p in levers or []]
+    if len(set(names)) < len(names):
+        _fail(InputError("levers", ["two files have the same name"]))
+    folder = out or Path("out") / f"mix-{base.stem}"
+    pbase, plevers = _load(base), {n: _load(p) for n, p in zip(names, levers or [], strict=True)}
+    if not plevers and not any(most.values()):
+        _fail(InputError("mix", ["nothing to mix: give interventions or --staff KIND=MOST"]))
+    compose(pbase, plevers, dict.fromkeys(most, 0))  # refuse what cannot be mixed, before runs
+    with _Bar(f"mixes over {futures} futures x {reps} replications: runs") as bar:
+        result = search_mix(
+            pbase, plevers, budget, futures, staff=most, output=output, rule=rule,  # type: ignore[arg-type]
+            reps=reps, seed=seed, out=folder, method=search,  # type: ignore[arg-type]
+            generations=generations, population=population,
+            overrides=_parse_overrides(set_ or []), workers=workers, scheduler=scheduler,
+            progress=bar, size_check=not no_size_check, add=add,
+        )  # fmt: skip
+    chosen = result.allocation
+    _show_allocation(
+        f"{output} ({chosen.better} is better) within Rp {fmt(budget / 1e6)} million a year: "
+        "the mixes that ran",
+        chosen.table.sort_values(["cost_p90", "policy"]),
+    )
+    how = "every affordable mix ran" if result.method == "all" else "differential evolution"
+    console.print(
+        f"Searched ({how}): {result.proposed} mixes considered, {result.too_dear} over the "
+        f"budget (not run), {len(result.mixes)} ran."
+    )
+    console.print(f"The best mix by the {rule} rule: {chosen.choice}")
+    with staged(folder) as stage:
+        result.mixes.to_csv(stage / f"mixes-{output}.csv", index=False)
+        result.effects.to_csv(stage / "effects.csv", index=False)
+        result.futures.to_csv(stage / "futures.csv", index=False)
+        plot_frontier(chosen.table, output, stage / f"frontier-{output}.png", budget,
+                      chosen.choice)  # fmt: skip
+    console.print(
+        f"Wrote {folder}/mixes-{output}.csv, effects.csv, futures.csv and frontier-{output}.png"
+    )
+    _exit_if_failed(result.failed, result.damaged)
 
 
 @_command

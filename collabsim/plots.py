@@ -283,14 +283,18 @@ def plot_regret(summary: pd.DataFrame, outputs: Sequence[str], path: Path) -> Pa
 def plot_frontier(
     table: pd.DataFrame, output: str, path: Path, budget: float | None = None, choice: str = ""
 ) -> Path:
-    """Extra cost a year against the worst-decile effect: the frontier (the budget, the choice)."""
+    """Extra cost a year against the worst-decile effect: the frontier (the budget, the choice).
+
+    With more than 12 candidates, only those on the frontier are named.
+    """
     fig, ax = plt.subplots(figsize=(7, 4.5))
     cost = table["cost_p90"] / 1e9
     ax.scatter(cost, table["effect_worst"], color="#4c72b0")
     front = table[table["frontier"]].sort_values("cost_p90")
     ax.plot(front["cost_p90"] / 1e9, front["effect_worst"], color="#4c72b0", linestyle="--",
             label="frontier")  # fmt: skip
-    for _, r in table.iterrows():
+    named = table if len(table) <= 12 else table[table["frontier"] | (table["policy"] == choice)]
+    for _, r in named.iterrows():
         ax.annotate(r["policy"], (r["cost_p90"] / 1e9, r["effect_worst"]), fontsize=8,
                     xytext=(4, 4), textcoords="offset points")  # fmt: skip
     if choice:

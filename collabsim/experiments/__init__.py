@@ -20,6 +20,7 @@ __all__ = [
     "Comparison",
     "Cycle",
     "Exploration",
+    "MixSearch",
     "Replications",
     "SweepResult",
     "attribute",
@@ -30,6 +31,7 @@ __all__ = [
     "explore",
     "load_results",
     "replicate",
+    "search_mix",
     "sweep",
 ]
 
@@ -45,6 +47,8 @@ _WHERE = {
     "Cycle": "cycles",
     "Exploration": "explore",
     "explore": "explore",
+    "MixSearch": "mix",
+    "search_mix": "mix",
     "cycle": "cycles",
     "Calibration": "calibration",
     "calibrate": "calibration",
@@ -67,6 +71,7 @@ if TYPE_CHECKING:
     from collabsim.experiments.calibration import Calibration, calibrate
     from collabsim.experiments.cycles import Cycle, cycle
     from collabsim.experiments.explore import Exploration, explore
+    from collabsim.experiments.mix import MixSearch, search_mix
     from collabsim.experiments.store import load_results
     from collabsim.experiments.sweep import SweepResult, sweep
 

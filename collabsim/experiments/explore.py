@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.api import resolve_scenario
-from collabsim.assumptions import Uncertainty, future, uncertainties
+from collabsim.assumptions import Uncertainty, carried, future, uncertainties
 from collabsim.errors import InputError
 from collabsim.experiments.discovery import Discovery
 from collabsim.experiments.execution import (
@@ -44,7 +45,10 @@ from collabsim.experiments.store import Experiment
 from collabsim.loading import ScenarioError, scenario_hash
 from collabsim.scenario import Scenario, parameters
 
-__all__ = ["BASELINE", "GOALS", "Exploration", "explore", "sample_futures", "write_report"]
+__all__ = [
+    "BASELINE", "GOALS", "Exploration", "each_future", "explore", "in_future", "own_ranges",
+    "owned", "sample_futures", "write_report",
+]  # fmt: skip
 
 BASELINE = "baseline"
 """The name of doing nothing: the baseline itself, whose effect is 0."""
@@ -171,35 +175,19 @@ def explore(
     }
     base_values = parameters(scenario)
     values_of = {name: parameters(p) for name, p in arms_of.items()}
-    own = {name: _own(p, base_values) for name, p in arms_of.items()}
-    extra = {  # each policy's own ranges on what it changes itself (its costs, its adoption)
-        name: [
-            u for u in uncertainties(p)
-            if u.keys and set(u.keys) <= own[name]
-            and p.ranges[u.name] != scenario.ranges.get(u.name)  # not the baseline's, inherited
-        ]
-        for name, p in arms_of.items()
-    }  # fmt: skip
+    own = {name: owned(p, base_values) for name, p in arms_of.items()}
+    extra = {name: own_ranges(p, scenario, own[name]) for name, p in arms_of.items()}
     renamed = [replace(u, name=f"{n}:{u.name}") for n, us in extra.items() for u in us]
     table = sample_futures([*dims, *renamed], futures, seed)
     seeds = replicate_seeds(seed, reps)
     arms: list[Arm] = []
-    for row in table.to_dict("records"):
-        point = {str(k): float(v) for k, v in row.items()}
-        f = int(point.pop("future"))
-        try:
-            values = future(scenario, {u.name: point[u.name] for u in dims}, dims)
-            for name, policy in arms_of.items():
-                mine = {u.name: point[f"{name}:{u.name}"] for u in extra[name]}
-                kept = _apply(values, own[name], values_of[name], base_values)
-                kept |= future(policy, mine, extra[name])
+    for f, point, values in each_future(scenario, table, dims):
+        for name, policy in arms_of.items():
+            mine = {u.name: point[f"{name}:{u.name}"] for u in extra[name]}
+            kept = carried(values, own[name], values_of[name], base_values)
+            with in_future(f, scenario, name):
+                kept |= future(policy, mine, extra[name], values_of[name])
                 arms.append((_arm(f, name), resolve_scenario(policy, kept), seeds))
-        except ScenarioError as exc:
-            raise ScenarioError(
-                f"future {f} of {scenario.name}", [f"{name}: {p}" for p in exc.problems]
-            ) from None
-        except ValueError as exc:
-            raise ScenarioError(f"future {f} of {scenario.name}", [str(exc)]) from None
     design = hashlib.sha256(
         json.dumps([table.to_dict("list"), sorted(arms_of)], default=float).encode()
     ).hexdigest()[:16]
@@ -235,27 +223,48 @@ def explore(
     )  # fmt: skip
 
 
-def _apply(
-    values: Mapping[str, float],
-    own: set[str],
-    policy: Mapping[str, float],
-    base: Mapping[str, float],
-) -> dict[str, float]:
-    """A future's values as a policy takes them.
+def own_ranges(policy: Scenario, base: Scenario, own: set[str]) -> list[Uncertainty]:
+    """A policy's own ranges on what it changes itself (its costs, its adoption).
 
-    The policy keeps its own value of what it sets, except a count (staff,
-    beds): a policy that adds staff adds them to the future's staff.
+    Ranges it inherits from the baseline unchanged are the baseline's, not its own.
     """
-    out = {}
-    for k, v in values.items():
-        if k not in own:
-            out[k] = v
-        elif isinstance(base[k], int) and isinstance(policy[k], int):
-            out[k] = max(0, round(policy[k] + v - base[k]))
-    return out
+    return [
+        u for u in uncertainties(policy)
+        if u.keys and set(u.keys) <= own and policy.ranges[u.name] != base.ranges.get(u.name)
+    ]  # fmt: skip
 
 
-def _own(policy: Scenario, base: Mapping[str, float]) -> set[str]:
+def each_future(
+    scenario: Scenario, table: pd.DataFrame, dims: Sequence[Uncertainty]
+) -> Iterator[tuple[int, dict[str, float], dict[str, float]]]:
+    """Each future of a table: its number, its point, and the scenario's overrides there.
+
+    Raises:
+        ScenarioError: if a future makes the scenario invalid (naming the future).
+    """
+    numbers = parameters(scenario)
+    for row in table.to_dict("records"):
+        point = {str(k): float(v) for k, v in row.items()}
+        f = int(point.pop("future"))
+        with in_future(f, scenario, scenario.name):
+            values = future(scenario, {u.name: point[u.name] for u in dims}, dims, numbers)
+        yield f, point, values
+
+
+@contextmanager
+def in_future(f: int, scenario: Scenario, name: str) -> Iterator[None]:
+    """Report a scenario a future makes invalid as that future's."""
+    try:
+        yield
+    except ScenarioError as exc:
+        raise ScenarioError(
+            f"future {f} of {scenario.name}", [f"{name}: {p}" for p in exc.problems]
+        ) from None
+    except ValueError as exc:
+        raise ScenarioError(f"future {f} of {scenario.name}", [f"{name}: {exc}"]) from None
+
+
+def owned(policy: Scenario, base: Mapping[str, float]) -> set[str]:
     """The parameters a policy sets to values of its own (not the baseline's)."""
     return {k for k, v in parameters(policy).items() if base.get(k) != v}
 

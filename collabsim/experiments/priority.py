@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from collabsim.api import resolve_scenario
-from collabsim.assumptions import future, uncertainties
+from collabsim.assumptions import uncertainties
 from collabsim.errors import InputError
 from collabsim.experiments.execution import Arm, Progress, replicate_seeds, run_experiment
-from collabsim.experiments.explore import sample_futures
+from collabsim.experiments.explore import each_future, in_future, sample_futures
 from collabsim.experiments.store import Experiment
 from collabsim.loading import scenario_hash
 from collabsim.scenario import BARRIER_NAMES, Scenario
@@ -124,13 +124,12 @@ def priority(
     table = sample_futures(dims, futures, seed)
     seeds = replicate_seeds(seed, reps)
     arms: list[Arm] = []
-    for row in table.to_dict("records"):
-        f = int(row.pop("future"))
-        values = future(base, {str(k): float(v) for k, v in row.items()}, dims)
+    for f, _, values in each_future(base, table, dims):
         for mask in _masks(_order(seed, f)):
             off = {f"barriers.{b}.intensity": 0.0
                    for k, b in enumerate(BARRIER_NAMES) if not mask >> k & 1}  # fmt: skip
-            arms.append((f"f{f:05d}/on{mask:03d}", resolve_scenario(base, values | off), seeds))
+            with in_future(f, base, f"barriers on {mask:03d}"):
+                arms.append((f"f{f:05d}/on{mask:03d}", resolve_scenario(base, values | off), seeds))
     stored = run_experiment(
         out,
         Experiment(
