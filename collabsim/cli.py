@@ -42,6 +42,11 @@ Add = Annotated[
         help="Keep this experiment in a store that holds another one (apart, by its key).",
     ),
 ]
+OutFolder = Annotated[Path | None, typer.Option(help="Experiment folder.")]
+Everywhere = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a parameter everywhere, e.g. --set run.days=730."),
+]
 NoSizeCheck = Annotated[
     bool,
     typer.Option(
@@ -273,7 +278,7 @@ def replicate(
     scenario: ScenarioArg,
     reps: Reps = 10,
     seed: Seed = 0,
-    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    out: OutFolder = None,
     keep_cases: Annotated[
         bool, typer.Option("--keep-cases", help="Also store each run's per-case table.")
     ] = False,
@@ -333,7 +338,7 @@ def compare(
     b: ScenarioArg,
     reps: Reps = 10,
     seed: Seed = 0,
-    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    out: OutFolder = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
@@ -385,10 +390,7 @@ def explore(
     futures: Annotated[int, typer.Option(min=2, help="Futures to draw over the ranges.")] = 50,
     reps: Annotated[int, typer.Option(min=1, help="Replications per future and policy.")] = 1,
     seed: Seed = 0,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a parameter everywhere, e.g. --set run.days=730."),
-    ] = None,
+    set_: Everywhere = None,
     question: Annotated[
         list[str] | None,
         typer.Option(
@@ -396,7 +398,7 @@ def explore(
             "(on handling_days_median) or 'baseline:follow_up_within_norm_share < 0.8'.",
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    out: OutFolder = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
@@ -604,11 +606,8 @@ def mix(
     population: Annotated[
         int, typer.Option(min=2, help="Search population per variable (evolve).")
     ] = 4,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a parameter everywhere, e.g. --set run.days=730."),
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    set_: Everywhere = None,
+    out: OutFolder = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
@@ -691,7 +690,7 @@ def cycle(
     tolerance: Annotated[
         float, typer.Option(min=0.0, help="How close to A counts as back, on the index scale.")
     ] = 0.01,
-    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    out: OutFolder = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     no_size_check: NoSizeCheck = False,
@@ -750,7 +749,7 @@ def attribute(
         int, typer.Option(min=1, help="Replications (at least 2 without --futures).")
     ] = 5,
     seed: Seed = 0,
-    out: Annotated[Path | None, typer.Option(help="Experiment folder.")] = None,
+    out: OutFolder = None,
     across: Annotated[
         str | None,
         typer.Option(
