@@ -666,10 +666,10 @@ def mix(
         result.mixes.to_csv(stage / f"mixes-{output}.csv", index=False)
         result.effects.to_csv(stage / "effects.csv", index=False)
         result.futures.to_csv(stage / "futures.csv", index=False)
-        plot_frontier(chosen.table, output, stage / f"frontier-{output}.png", budget,
+        plot_frontier(chosen.table, output, stage / f"mix-frontier-{output}.png", budget,
                       chosen.choice)  # fmt: skip
     console.print(
-        f"Wrote {folder}/mixes-{output}.csv, effects.csv, futures.csv and frontier-{output}.png"
+        f"Wrote {folder}/mixes-{output}.csv, effects.csv, futures.csv and mix-frontier-{output}.png"
     )
     _exit_if_failed(result.failed, result.damaged)
 

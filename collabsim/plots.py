@@ -285,28 +285,38 @@ def plot_frontier(
 ) -> Path:
     """Extra cost a year against the worst-decile effect: the frontier (the budget, the choice).
 
-    With more than 12 candidates, only those on the frontier are named.
+    With more than 12 candidates (a search's mixes), only those on the frontier
+    and the choice are named, by number, and listed under the chart.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    cost = table["cost_p90"] / 1e9
-    ax.scatter(cost, table["effect_worst"], color="#4c72b0")
+    many = len(table) > 12
+    named = table[table["frontier"] | (table["policy"] == choice)] if many else table
+    named = named.sort_values("cost_p90")
+    key = {p: str(k + 1) if many else p for k, p in enumerate(named["policy"])}
+    lines = [f"{key[p]}: {p}" for p in named["policy"]] if many else []
+    fig, (ax, note) = plt.subplots(
+        2, 1, figsize=(8, 4.8 + 0.2 * len(lines)),
+        gridspec_kw={"height_ratios": [4.8, 0.01 + 0.2 * len(lines)]},
+    )  # fmt: skip
+    ax.scatter(table["cost_p90"] / 1e9, table["effect_worst"], color="#4c72b0")
     front = table[table["frontier"]].sort_values("cost_p90")
     ax.plot(front["cost_p90"] / 1e9, front["effect_worst"], color="#4c72b0", linestyle="--",
             label="frontier")  # fmt: skip
-    named = table if len(table) <= 12 else table[table["frontier"] | (table["policy"] == choice)]
     for _, r in named.iterrows():
-        ax.annotate(r["policy"], (r["cost_p90"] / 1e9, r["effect_worst"]), fontsize=8,
+        ax.annotate(key[r["policy"]], (r["cost_p90"] / 1e9, r["effect_worst"]), fontsize=8,
                     xytext=(4, 4), textcoords="offset points")  # fmt: skip
     if choice:
         chosen = table[table["policy"] == choice]
         ax.scatter(chosen["cost_p90"] / 1e9, chosen["effect_worst"], marker="*", s=250,
-                   color="#c44e52", label=f"choice: {choice}", zorder=3)  # fmt: skip
+                   color="#c44e52", label=f"choice: {key.get(choice, choice)}",
+                   zorder=3)  # fmt: skip
     if budget is not None:
         ax.axvline(budget / 1e9, color="grey", linestyle=":", label="budget")
     ax.set_xlabel("extra cost a year, billion rupiah (90th percentile over the futures)")
-    ax.set_ylabel(f"{output}: effect in the worst decile of futures")
+    ax.set_ylabel(f"{output}:\neffect in the worst decile of futures")
     ax.set_title("What each choice buys, robustly")
     ax.legend(fontsize=8)
+    note.axis("off")
+    note.text(0.0, 1.0, "\n".join(lines), fontsize=8, va="top", transform=note.transAxes)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

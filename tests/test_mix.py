@@ -202,7 +202,7 @@ def test_mix_command_writes_its_tables_and_refuses_bad_input(
     assert "The best mix by the worst rule: station_a+1" in done.output
     assert {p.name for p in out.iterdir()} >= {
         "mixes-handling_days_median.csv", "effects.csv", "futures.csv",
-        "frontier-handling_days_median.png",
+        "mix-frontier-handling_days_median.png",
     }  # fmt: skip
     # allocate re-chooses among the mixes that ran, for another budget, without running
     poorer = CliRunner().invoke(app, ["allocate", str(out), "--budget", "0"])
