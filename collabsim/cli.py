@@ -620,7 +620,7 @@ def mix(
     ten is never run.
     """
     from collabsim.errors import InputError
-    from collabsim.experiments.mix import compose, search_mix
+    from collabsim.experiments.mix import check_mix, search_mix
     from collabsim.outputs import fmt
     from collabsim.plots import plot_frontier
 
@@ -639,9 +639,7 @@ def mix(
         _fail(InputError("levers", ["two files have the same name"]))
     folder = out or Path("out") / f"mix-{base.stem}"
     pbase, plevers = _load(base), {n: _load(p) for n, p in zip(names, levers or [], strict=True)}
-    if not plevers and not any(most.values()):
-        _fail(InputError("mix", ["nothing to mix: give interventions or --staff KIND=MOST"]))
-    compose(pbase, plevers, dict.fromkeys(most, 0))  # refuse what cannot be mixed, before runs
+    check_mix(pbase, plevers, most)  # before the progress bar
     with _Bar(f"mixes over {futures} futures x {reps} replications: runs") as bar:
         result = search_mix(
             pbase, plevers, budget, futures, staff=most, output=output, rule=rule,  # type: ignore[arg-type]

@@ -57,7 +57,7 @@ from collabsim.experiments.store import Experiment
 from collabsim.loading import scenario_hash
 from collabsim.scenario import Scenario, parameters
 
-__all__ = ["ADDITIVE", "Mix", "MixSearch", "compose", "evolve", "search_mix"]
+__all__ = ["ADDITIVE", "Mix", "MixSearch", "check_mix", "compose", "evolve", "search_mix"]
 
 ADDITIVE = ("costs.one_off", "costs.yearly")
 """Settings that add up when interventions are mixed (as counts do)."""
@@ -80,8 +80,27 @@ class Mix:
     @property
     def name(self) -> str:
         """E.g. ``integrated-sops & hub+6``; ``baseline`` for doing nothing."""
-        parts = [*self.levers, *(f"{kind}+{n}" for kind, n in self.staff)]
-        return " & ".join(parts) or BASELINE
+        return " & ".join(_parts(self.levers, dict(self.staff))) or BASELINE
+
+
+def _parts(levers: Iterable[str], staff: Mapping[str, int]) -> list[str]:
+    """A mix's name's parts: its interventions, then each kind's extra posts (when some)."""
+    return [*levers, *(f"{kind}+{n}" for kind, n in staff.items() if n)]
+
+
+def check_mix(base: Scenario, levers: Mapping[str, Scenario], staff: Mapping[str, int]) -> None:
+    """Refuse, before any run, a search with nothing to mix or that cannot be mixed.
+
+    Raises:
+        InputError: if there are neither interventions nor posts, an intervention
+            is named ``baseline``, two set one setting differently, or a kind
+            is not the baseline's.
+    """
+    if not levers and not any(staff.values()):
+        raise InputError("mix", ["nothing to mix: give interventions or --staff KIND=MOST"])
+    if BASELINE in levers:
+        raise InputError("levers", [f"{BASELINE!r} names doing nothing; call it otherwise"])
+    compose(base, levers, dict.fromkeys(staff, 0))
 
 
 def compose(
@@ -126,8 +145,7 @@ def compose(
         if key not in numbers:
             raise InputError("staff", [f"{kind!r} is no agency kind of {base.name}"])
         changes[key] = changes.get(key, numbers[key]) + n
-    parts = [*levers, *(f"{kind}+{n}" for kind, n in (staff or {}).items() if n)]
-    changes["name"] = " & ".join([base.name, *parts])
+    changes["name"] = " & ".join([base.name, *_parts(levers, staff or {})])
     return resolve_scenario(base, changes)
 
 
@@ -239,17 +257,13 @@ def search_mix(
         InputError: if there is nothing to mix, the baseline has no ranges, the
             interventions cannot be mixed, or the output is unknown.
     """
-    if not levers and not any((staff or {}).values()):
-        raise InputError("mix", ["nothing to mix: give interventions or --staff KIND=MOST"])
-    if BASELINE in levers:
-        raise InputError("levers", [f"{BASELINE!r} names doing nothing; call it otherwise"])
     fixed = dict(overrides or {})
     scenario = resolve_scenario(base, fixed)
+    resolved = {n: resolve_scenario(p, fixed) for n, p in levers.items()}
+    check_mix(scenario, resolved, staff or {})
     if not uncertainties(scenario):
         raise InputError(scenario.name, ["ranges: none to draw futures from"])
-    space = _Space(scenario, {n: resolve_scenario(p, fixed) for n, p in levers.items()},
-                   dict(staff or {}), futures, seed, reps)  # fmt: skip
-    space.check()
+    space = _Space(scenario, resolved, dict(staff or {}), futures, seed, reps)
     better = GOALS.get(output, "min")
     runner = _Runner(space, out, budget, output, better, workers, scheduler, progress,
                      size_check, add)  # fmt: skip
@@ -302,6 +316,7 @@ class _Space:
         self.table = sample_futures([*self.dims, *renamed], futures, seed)
         self.points = list(each_future(base, self.table, self.dims))
         self.seeds = replicate_seeds(seed, reps)
+        self._arms: dict[Mix, list[Arm]] = {}  # a mix's arms: its cost and its runs use them
         self.experiment = Experiment(
             "mix",
             {BASELINE: scenario_hash(base)} | {n: scenario_hash(p) for n, p in levers.items()},
@@ -311,10 +326,6 @@ class _Space:
             ).hexdigest()[:16],
             label=f"mixes over {futures} futures of {base.name}",
         )
-
-    def check(self) -> None:
-        """Refuse kinds the baseline lacks, and interventions that cannot be mixed."""
-        compose(self.base, self.levers, dict.fromkeys(self.most, 0))
 
     def mix(self, x: Sequence[float] | np.ndarray) -> Mix:
         """The mix of a search vector (each intervention in or out, then each kind's posts)."""
@@ -340,6 +351,11 @@ class _Space:
 
     def arms(self, mix: Mix) -> list[Arm]:
         """The mix in every future: the baseline's future values, each intervention's own draws."""
+        if mix not in self._arms:
+            self._arms[mix] = self._build(mix)
+        return self._arms[mix]
+
+    def _build(self, mix: Mix) -> list[Arm]:
         composed = self.scenario(mix)
         values = parameters(composed)
         own = owned(composed, self.numbers)
