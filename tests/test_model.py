@@ -74,14 +74,27 @@ def test_golden_summary_of_the_baseline() -> None:
     summary = _golden_view(cached_run(str(BASELINE), 1).summary)
     if os.environ.get("COLLABSIM_UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    expected = json.loads(GOLDEN.read_text())
-    assert summary.keys() == expected.keys()
-    for key, want in expected.items():
-        got = summary[key]
-        if isinstance(want, float):
-            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), key
+    _assert_same(summary, json.loads(GOLDEN.read_text()), "summary")
+
+
+def _assert_same(got: object, want: object, where: str) -> None:
+    """Equal, floats to 1e-9 at any depth (their last digits move with numpy's builds)."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys(), where
+        for key, value in want.items():
+            _assert_same(got[key], value, f"{where}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for k, (a, b) in enumerate(zip(got, want, strict=True)):
+            _assert_same(a, b, f"{where}[{k}]")
+    elif isinstance(want, float):
+        assert isinstance(got, float | int), where
+        if math.isnan(want):
+            assert math.isnan(got), where
         else:
-            assert got == want, key
+            assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), where
+    else:
+        assert got == want, where
 
 
 def test_baseline_volume_is_near_jakarta_2024() -> None:
