@@ -100,7 +100,8 @@ class Pool:
 
     def accept(self, job: Job, now: float, order: int) -> bool:
         """Take a job: start it if a server is free (True), else queue it (False)."""
-        self._tally(now)
+        if now > self._tallied:
+            self._tally(now)
         if self.busy < self.servers:
             self.busy += 1
             return True
@@ -109,7 +110,8 @@ class Pool:
 
     def release(self, now: float) -> Job | None:
         """A server is free: the next queued job for it to start, if any."""
-        self._tally(now)
+        if now > self._tallied:
+            self._tally(now)
         if self.queue and self.busy <= self.servers:
             return heappop(self.queue)[3]
         self.busy -= 1
@@ -257,24 +259,28 @@ class Agency(mesa.Agent):
         with a little noise to break ties), and takes the best, unless it
         doubts the best one's facilities (barrier 6) and takes the second.
         """
-        pool = [c for c in candidates if c.index not in track.excluded] or list(candidates)
+        excluded = track.excluded
+        pool = (excluded and [c for c in candidates if c.index not in excluded]) or candidates
         if len(pool) == 1:
             return pool[0]
         u = track.draw(Purpose.CHOICE, track.sends)
         i = self.index
+        w_sop, w_trust, w_ready = weights.sop, weights.trust, weights.readiness
+        w_load, w_city, w_noise = weights.load, weights.same_city, weights.noise
+        standing = state.standing(i, [c.index for c in pool])
         scored = []
-        for k, c in enumerate(pool):
-            j = c.index
+        for k, (c, (formal, trust, ready)) in enumerate(zip(pool, standing, strict=True)):
+            s = c.staff
             score = (
-                weights.sop * state.formality(i, j)
-                + weights.trust * state.trust(i, j)
-                + weights.readiness * state.readiness(i, j)
-                - weights.load * c.load
-                + weights.same_city * (c.city in local)
-                + weights.noise * ((u + _GOLDEN * k) % 1.0)
+                w_sop * formal
+                + w_trust * trust
+                + w_ready * ready
+                - w_load * ((s.busy + len(s.queue)) / s.servers)
+                + w_city * (c.city in local)
+                + w_noise * ((u + _GOLDEN * k) % 1.0)
             )
             scored.append((-score, k, c))
-        scored.sort(key=lambda x: (x[0], x[1]))
+        scored.sort()  # by score, then place (unique: agencies are never compared)
         best = scored[0][2]
         if distrust.bypass(track, i, best.index):
             return scored[1][2]

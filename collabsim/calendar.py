@@ -31,7 +31,13 @@ Hours = Literal["office", "24h"]
 
 
 class Clockwork(Protocol):
-    """How a pool of servers turns work (staff-days) into time on the clock (days)."""
+    """How a pool of servers turns work (staff-days) into time on the clock (days).
+
+    Attributes:
+        always_open: work taken at any time begins at once (``opens(t) == t``).
+    """
+
+    always_open: bool
 
     def finish(self, start: float, work: float) -> float:
         """When work started at ``start`` is done."""
@@ -49,6 +55,8 @@ class Clockwork(Protocol):
 class Continuous:
     """No calendar: one staff-day of work takes one day (the queueing-network reading)."""
 
+    always_open = True
+
     def finish(self, start: float, work: float) -> float:
         """``start + work``."""
         return start + work
@@ -64,6 +72,8 @@ class Continuous:
 
 class RoundTheClock:
     """Every hour is working time: a staff-day of work takes 8 hours, less the leave."""
+
+    always_open = True
 
     def __init__(self, available: float) -> None:
         """``available``: the share of working time not lost to leave."""
@@ -90,6 +100,8 @@ class OfficeHours:
         days: the horizon (the run's length), in days.
     """
 
+    always_open = False
+
     def __init__(self, calendar: Calendar, days: int) -> None:
         """Lay out the working days up to the horizon."""
         self.open, self.close = calendar.office_hours
@@ -103,10 +115,17 @@ class OfficeHours:
 
     def _at(self, t: float) -> float:
         """Staff-days of working time from day 0 to time ``t``."""
-        d = min(int(t), len(self.working) - 1)
-        hours = min(max((t - d) * 24.0, self.open), self.close) - self.open
-        today = hours / (self.close - self.open) * self.per_day if self.working[d] else 0.0
-        return self.credit[d] + today
+        d = int(t)
+        if d >= len(self.working):
+            d = len(self.working) - 1
+        if not self.working[d]:
+            return self.credit[d]
+        hour = (t - d) * 24.0
+        if hour <= self.open:
+            return self.credit[d]
+        if hour >= self.close:
+            return self.credit[d] + self.per_day
+        return self.credit[d] + (hour - self.open) / (self.close - self.open) * self.per_day
 
     def worked(self, t0: float, t1: float) -> float:
         """Staff-days between two times."""

@@ -177,7 +177,7 @@ class Track:
     holder: int | None = None
     attempt: int = 0
     sends: int = 0
-    excluded: set[int] = field(default_factory=set)
+    excluded: frozenset[int] = frozenset()
     penalty: float = 0.0
     unreported_since: float | None = None
     urgent: bool = False
@@ -206,7 +206,11 @@ class Track:
         other: int | None = None,
     ) -> None:
         """Count an event of the current step on the case (and keep it, with the full trail)."""
-        self.case.note(time, kind, agency, self.services[self.pos], days, other, self.index)
+        case = self.case
+        case.counts[kind] += 1
+        if case.log is not None:
+            service = self.services[self.pos]
+            case.log.append(CaseEvent(time, kind, agency, service, days, other, self.index))
 
 
 @dataclass(slots=True, eq=False)

@@ -230,6 +230,36 @@ class CollaborationState:
         self._settle(k)
         return self._u[k]
 
+    def standing(self, i: int, js: list[int]) -> list[tuple[float, float, float]]:
+        """What referrer i knows of each provider in ``js``: (formality, trust, readiness).
+
+        The same values as :meth:`formality`, :meth:`trust` and
+        :meth:`readiness` one pair at a time, in one pass (provider choice
+        scores every provider a referrer can reach).
+        """
+        index, edges, formality = self._index, self._edges, self._formality
+        t, u, r, since = self._t, self._u, self._r, self._since
+        now, enabled, keep = self._clock.now, self.enabled, self._keep
+        t0, u0 = self.p.neutral_trust, self.p.neutral_understanding
+        same0, trust0, sectors = self._same0, self._trust0, self._sectors
+        mine = sectors[i]
+        out = []
+        for j in js:
+            e = edges.get((i, j))
+            f = 0.0 if e is None else formality[e]
+            k = index.get((i, j))
+            if k is None:
+                out.append((f, same0 if mine == sectors[j] else trust0, self._readiness[j]))
+                continue
+            dt = now - since[k]
+            if dt > 0.0 and enabled:  # as _settle does
+                g = keep**dt
+                t[k] = t0 + (t[k] - t0) * g
+                u[k] = u0 + (u[k] - u0) * g
+            since[k] = now
+            out.append((f, t[k], r[k]))
+        return out
+
     def readiness(self, i: int, j: int) -> float:
         """I's belief in j's facility readiness."""
         k = self._index.get((i, j))

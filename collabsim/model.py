@@ -161,8 +161,8 @@ class CollaborationModel(mesa.Model):
         self.conference_settled = 0
         self._blocked: dict[Track, None] = {}  # tracks waiting on a barrier's consequence
         self._order = 0  # arrival order at the queues, to break ties
-        self.indicators = self.state.indicators()
-        self.indices = self.indicators.indices()
+        self._queues = [p.queue for a in self.agencies for p in a.pools]
+        self._observe()
         for city in params.cities:
             self.clock.schedule(self.generator.next_gap(city), self._arrive, city)
         for a, t in zip(self.agencies, templates, strict=True):
@@ -182,14 +182,31 @@ class CollaborationModel(mesa.Model):
         return self.clock.now
 
     def step(self) -> None:
-        """Advance one day: every event up to the day's end, then the daily updates."""
+        """Advance one day: every event up to the day's end, then the daily updates.
+
+        With the dynamics off the collaboration state never moves, so its
+        indicators are those of the start.
+        """
         self.clock.run_until(float(self.steps))
-        self.state.daily(self._resources())
-        if self.state.conference_due(self.steps):
-            self._conference()
-        self.indicators = self.state.indicators()
-        self.indices = self.indicators.indices()
+        state = self.state
+        if state.enabled:
+            state.daily(self._resources())
+            if state.conference_due(self.steps):
+                self._conference()
+            self._observe()
         self._record()
+
+    def _observe(self) -> None:
+        """Read the collaboration state's indicators and indices as they are now."""
+        state = self.state
+        self.indicators = state.indicators()
+        self.indices = self.indicators.indices()
+        self._observed: tuple[float, ...] = (
+            *self.indices,
+            *self.indicators,
+            state.cross_sector_trust(),
+            state.formal_share(),
+        )
 
     def run_days(self, days: int) -> None:
         """Step the model ``days`` times.
@@ -221,7 +238,7 @@ class CollaborationModel(mesa.Model):
     @property
     def waiting(self) -> int:
         """Jobs waiting in agency queues (for staff, on-call staff or a bed)."""
-        return sum(len(p.queue) for a in self.agencies for p in a.pools)
+        return sum(map(len, self._queues))
 
     @property
     def engagement(self) -> float:
@@ -250,12 +267,11 @@ class CollaborationModel(mesa.Model):
 
     def _record(self) -> None:
         """Keep the day's row of the daily series (see :meth:`timeseries`)."""
-        i, events = self.indices, self.barriers.events
+        events = self.barriers.events
         self._series.append(
             (
                 self.steps, len(self.cases), self.closed, len(self.cases) - self.ended,
-                self.waiting, i.engagement, i.motivation, i.capacity, *self.indicators,
-                self.cross_sector_trust, self.state.formal_share(), self.conference_settled,
+                self.waiting, *self._observed, self.conference_settled,
                 *events.all.values(),
                 *events.measured.values(),
             )
@@ -354,7 +370,7 @@ class CollaborationModel(mesa.Model):
             agency.staff.withdraw(entry, now)
             track.note(now, EventKind.CONFERENCE_SETTLED, agency.index, now - entry[1])
             self.conference_settled += 1
-            track.excluded.add(agency.index)
+            track.excluded |= {agency.index}
             self._refer(track)
 
     def _long_queued(
@@ -458,7 +474,8 @@ class CollaborationModel(mesa.Model):
         now = self.clock.now
         pos = track.pos = track.pos + 1
         track.attempt = track.sends = 0
-        track.excluded.clear()
+        if track.excluded:
+            track.excluded = frozenset()
         track.penalty = 0.0
         case.last_progress = now
         if pos >= len(track.services):
@@ -556,8 +573,10 @@ class CollaborationModel(mesa.Model):
         j = target.index
         latency, rate = self._channels.get((i, j)) or self._unlinked_channel(i, j)
         track.note(now, EventKind.REFERRED, j, other=i)
-        mishap = self.barriers.miscommunication.referral(track, i, j, latency, rate)
-        self.state.referred(mishap is not None)
+        astray = self.barriers.miscommunication
+        mishap = astray.referral(track, i, j, latency, rate) if astray.on else None
+        if self.state.enabled:
+            self.state.referred(mishap is not None)
         track.sends += 1
         if mishap is None:
             if latency > 0.0:
@@ -584,11 +603,12 @@ class CollaborationModel(mesa.Model):
         if track.case.ended:
             return
         now = self.clock.now
-        decision = target.consider_referral(track, referrer, self.barriers.sectoral_ego)
+        ego = self.barriers.sectoral_ego
+        decision = target.consider_referral(track, referrer, ego) if ego.on else None
         if decision is None:
             self._admit(track, target, referrer)
         elif decision.refused:
-            track.excluded.add(target.index)
+            track.excluded |= {target.index}
             track.penalty = 0.0
             self._defer(track, now + decision.delay, (referrer.index,), self._refer, track)
         else:
@@ -648,13 +668,14 @@ class CollaborationModel(mesa.Model):
             if nxt is not None:
                 self._start(agency, pool, nxt)
             return
-        begin = pool.clockwork.opens(now)
+        clockwork = pool.clockwork
+        begin = now if clockwork.always_open else clockwork.opens(now)
         if begin > now:  # taken out of hours: it begins when the office opens
             if track is not None and not track.case.ended:
                 track.note(now, EventKind.OUT_OF_HOURS, agency.index)
             self.clock.schedule(begin, self._start, agency, pool, job)
             return
-        end = pool.clockwork.finish(now, job.duration)
+        end = clockwork.finish(now, job.duration)
         job.started = now
         pool.account(now, end)
         self.clock.schedule(end, self._finish, agency, pool, job)
@@ -737,7 +758,7 @@ class CollaborationModel(mesa.Model):
         if not case.registered and info.registers:
             case.registered = True
             case.recorded = not missing.unrecorded(track, j, discipline)
-        lag = sample(info.lag, track, Purpose.LAG, track.attempt)
+        lag = sample(info.lag, track, Purpose.LAG, track.attempt) if info.lag.mean else 0.0
         if lag > 0.0 and not track.urgent:  # an urgent result is awaited alongside the case
             self.clock.schedule(now + lag, self._next_step, track)
         else:
