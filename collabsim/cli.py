@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from collabsim.files import staged
+from collabsim.i18n import _, translator
 
 __all__ = ["app"]
 
@@ -30,6 +31,29 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _language(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of tables, messages and files: en or id (default: COLLABSIM_LANG, "
+            "else the system's locale, else en).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    from collabsim.errors import InputError
+    from collabsim.i18n import default_language, set_language
+
+    try:
+        set_language(lang if lang is not None else default_language())
+    except InputError as exc:
+        _fail(exc)
+
+
 # No markup (a scenario may be named "[/]"), no wrapping (a long path stays whole).
 console = Console(markup=False, highlight=False, soft_wrap=True)
 err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
@@ -144,23 +168,34 @@ def run(
     """Run one simulation, print its summary and write its files (all of them or none)."""
     from collabsim.api import run as run_scenario
     from collabsim.outputs import HEADLINE, fmt, write_run
+    from collabsim.terms import term
 
     overrides = _parse_overrides(set_ or [])
     start = time.perf_counter()
-    with console.status(f"Simulating {scenario} (seed {seed})..."):
+    with console.status(_("Simulating {scenario} (seed {seed})...").format(
+        scenario=scenario, seed=seed
+    )):  # fmt: skip
         result = run_scenario(
             scenario, seed, days=days, overrides=overrides, size_check=not no_size_check
         )
     wall = time.perf_counter() - start
     folder = out if out is not None else Path("out") / scenario.stem
     s = result.summary
-    title = f"{s['scenario']} (seed {seed}, {s['days']} days, warm-up {s['warmup_days']})"
-    _show(title, ("output", "value"), ((label, fmt(s[key])) for key, label in HEADLINE))
+    t = translator()
+    title = _("{scenario} (seed {seed}, {days} days, warm-up {warmup})").format(
+        scenario=s["scenario"], seed=seed, days=t.number(s["days"]),
+        warmup=t.number(s["warmup_days"]),
+    )  # fmt: skip
+    _show(title, (_("output"), _("value")), ((term(key), fmt(s[key])) for key in HEADLINE))
     events = s["barrier_events"].items()
-    _show("Barrier events (cases after warm-up)", ("barrier", "events"),
-          ((k, f"{v:,}") for k, v in events))  # fmt: skip
+    _show(_("Barrier events (cases after warm-up)"), (_("barrier"), _("events")),
+          ((term(k), t.number(v)) for k, v in events))  # fmt: skip
     written = write_run(result, folder)
-    console.print(f"Simulated in {wall:.2f} s. Wrote {len(written)} files to {folder}/:")
+    console.print(
+        _("Simulated in {seconds} s. Wrote {n} files to {folder}/:").format(
+            seconds=t.number(wall), n=len(written), folder=folder
+        )
+    )
     console.print("  " + ", ".join(p.name for p in written))
 
 

@@ -12,52 +12,46 @@ import pandas as pd
 
 from collabsim.api import RunResult
 from collabsim.files import staged
+from collabsim.i18n import _, translator
 from collabsim.plots import plot_backlog, plot_handling_time, plot_indices, plot_norms
+from collabsim.terms import term
 
 __all__ = ["HEADLINE", "groups", "write_run"]
 
-HEADLINE: tuple[tuple[str, str], ...] = (
-    ("cases_arrived", "cases reported (after warm-up)"),
-    ("cases_closed", "closed"),
-    ("cases_open", "open"),
-    ("cases_stalled", "stalled"),
-    ("cases_dropped", "ended unfinished (lost to follow-up)"),
-    ("cases_withdrawn", "police reports withdrawn (cabut laporan)"),
-    ("repeat_reports", "repeat reports"),
-    ("open_share", "share of the cohort still open at the end"),
-    ("handling_days_median", "handling time, median (days, Kaplan-Meier)"),
-    ("handling_days_p90", "handling time, p90 (days, Kaplan-Meier)"),
-    ("first_service_days_median", "time to first care service, median (days)"),
-    ("days_to_stay_median", "time to a safe-house place, median (days)"),
-    ("days_to_exam_median", "time to the medico-legal examination, median (days)"),
-    ("follow_up_within_norm_share", "share followed up within the norm"),
-    ("stay_within_norm_share", "share of safe-house stays within the norm"),
-    ("staff_hours_per_case", "staff-hours per case"),
-    ("referrals_lost", "referrals lost"),
-    ("referrals_misrouted", "referrals misrouted"),
-    ("duplicated_staff_hours", "duplicated staff-hours"),
-    ("interviews_per_child", "interviews per child"),
-    ("bypasses", "bypasses (facility distrust)"),
-    ("cases_recorded", "cases recorded in the case system"),
-    ("conference_settled", "held-up cases settled by case conferences"),
-    ("engagement_end", "principled engagement (end)"),
-    ("motivation_end", "shared motivation (end)"),
-    ("capacity_end", "capacity for joint action (end)"),
+HEADLINE: tuple[str, ...] = (
+    "cases_arrived",
+    "cases_closed",
+    "cases_open",
+    "cases_stalled",
+    "cases_dropped",
+    "cases_withdrawn",
+    "repeat_reports",
+    "open_share",
+    "handling_days_median",
+    "handling_days_p90",
+    "first_service_days_median",
+    "days_to_stay_median",
+    "days_to_exam_median",
+    "follow_up_within_norm_share",
+    "stay_within_norm_share",
+    "staff_hours_per_case",
+    "referrals_lost",
+    "referrals_misrouted",
+    "duplicated_staff_hours",
+    "interviews_per_child",
+    "bypasses",
+    "cases_recorded",
+    "conference_settled",
+    "engagement_end",
+    "motivation_end",
+    "capacity_end",
 )
-"""The summary lines shown in the terminal and the report, with labels."""
+"""The summary lines shown in the terminal and the report (labels: :func:`collabsim.terms.term`)."""
 
 
 def fmt(value: Any) -> str:
-    """Format a summary value for people."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "n/a"
-        if value.is_integer() and abs(value) >= 100:
-            return f"{value:,.0f}"
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+    """Format a summary value for people, in the language in use (``1.148``; ``86,50``)."""
+    return translator().value(value)
 
 
 def _clean(value: Any) -> Any:
@@ -72,66 +66,98 @@ def _clean(value: Any) -> Any:
 def _report(result: RunResult, files: list[str]) -> str:
     s = result.summary
     sc = result.scenario
-    norms = ", ".join(f"{k} {v:g}" for k, v in sc.norms.first_response_hours.items())
+    t = translator()
+    norms = ", ".join(f"{term(k)} {t.short(v)}" for k, v in sc.norms.first_response_hours.items())
+    window = {
+        "warmup": t.number(s["warmup_days"]),
+        "cohort_end": t.number(s["cohort_end_day"]),
+        "start": t.day(s["warmup_days"]),
+        "end": t.day(s["cohort_end_day"]),
+    }
     lines = [
-        f"# {s['scenario']}: one run",
+        _("# {scenario}: one run").format(scenario=s["scenario"]),
         "",
-        f"Seed {s['seed']}, {s['days']} days of which {s['warmup_days']} warm-up. "
-        f"Statistics cover the cohort of cases reported from day {s['warmup_days']} to day "
-        f"{s['cohort_end_day']}, followed to the end of the run; cases still open then count "
-        "as censored in the Kaplan-Meier medians, and the share still open is shown beside "
-        "them. One run shows one possible year: compare scenarios over many replications "
-        "before drawing conclusions.",
+        _("Seed {seed}, {days} days of which {warmup} warm-up.").format(
+            seed=s["seed"], days=t.number(s["days"]), warmup=t.number(s["warmup_days"])
+        )
+        + " "
+        + _(
+            "Statistics cover the cohort of cases reported from day {warmup} ({start}) to "
+            "day {cohort_end} ({end}), followed to the end of the run; cases still open then "
+            "count as censored in the Kaplan-Meier medians, and the share still open is shown "
+            "beside them. One run shows one possible year: compare scenarios over many "
+            "replications before drawing conclusions."
+        ).format(**window),
         "",
-        "| output | value |",
+        f"| {_('output')} | {_('value')} |",
         "|---|---|",
-        *(f"| {label} | {fmt(s[key])} |" for key, label in HEADLINE),
+        *(f"| {term(key)} | {fmt(s[key])} |" for key in HEADLINE),
         "",
-        "## Barrier events",
+        _("## Barrier events"),
         "",
-        "| barrier | events |",
+        f"| {_('barrier')} | {_('events')} |",
         "|---|---|",
-        *(f"| {k} | {v:,} |" for k, v in s["barrier_events"].items()),
+        *(f"| {term(k)} | {t.number(v)} |" for k, v in s["barrier_events"].items()),
         "",
-        "## Service norms by risk",
+        _("## Service norms by risk"),
         "",
-        f"Responded to within the norm (hours: {norms}), followed up within "
-        f"{sc.run.follow_up_norm_working_days} working days, safe-house stay within "
-        f"{sc.norms.stay_days} days.",
+        _(
+            "Responded to within the norm (hours: {norms}), followed up within {follow_up} "
+            "working days, safe-house stay within {stay} days."
+        ).format(
+            norms=norms,
+            follow_up=t.short(sc.run.follow_up_norm_working_days),
+            stay=t.short(sc.norms.stay_days),
+        ),
         "",
-        "| risk | cases | responded within norm | followed up within norm | stay within norm "
-        "| days to a safe-house place (median) | days to the visum (median) |",
+        "| "
+        + " | ".join(
+            (
+                _("risk"),
+                _("cases"),
+                _("responded within norm"),
+                _("followed up within norm"),
+                _("stay within norm"),
+                _("days to a safe-house place (median)"),
+                _("days to the visum (median)"),
+            )
+        )
+        + " |",
         "|---|---|---|---|---|---|---|",
         *(
-            f"| {k} | {v['n']} | {fmt(v['response_within_norm_share'])} | "
+            f"| {term(k)} | {t.number(v['n'])} | {fmt(v['response_within_norm_share'])} | "
             f"{fmt(v['follow_up_within_norm_share'])} | {fmt(v['stay_within_norm_share'])} | "
             f"{fmt(v['days_to_stay_median'])} | {fmt(v['days_to_exam_median'])} |"
             for k, v in s["by_risk"].items()
         ),
         "",
-        *_breakdown(s, "by_type", "case type"),
-        *_breakdown(s, "by_risk", "risk"),
-        *_breakdown(s, "by_city", "city"),
-        *_breakdown(s, "by_channel", "entry channel"),
-        "## Workload by agency kind",
+        *_breakdown(s, "by_type", _("case type")),
+        *_breakdown(s, "by_risk", _("risk")),
+        *_breakdown(s, "by_city", _("city")),
+        *_breakdown(s, "by_channel", _("entry channel")),
+        _("## Workload by agency kind"),
         "",
-        "Utilisation is staff time busy over staff time on duty (working hours only when "
-        "the calendar is on); it includes background work that is not a traced child case.",
+        _(
+            "Utilisation is staff time busy over staff time on duty (working hours only when "
+            "the calendar is on); it includes background work that is not a traced child case."
+        ),
         "",
-        "| kind | utilisation | staff-hours | bed occupancy |",
+        f"| {_('agency kind')} | {_('utilisation')} | {_('staff-hours')} | {_('bed occupancy')} |",
         "|---|---|---|---|",
         *(
-            f"| {k} | {fmt(v)} | {fmt(s['staff_hours_by_kind'].get(k, NAN))} | "
+            f"| {term(k)} | {fmt(v)} | {fmt(s['staff_hours_by_kind'].get(k, NAN))} | "
             f"{fmt(s['bed_occupancy_by_kind'].get(k, NAN))} |"
             for k, v in s["utilisation_by_kind"].items()
         ),
         "",
-        "## Figures",
+        _("## Figures"),
         "",
         *(f"![{f}]({f})" for f in files if f.endswith(".png")),
         "",
-        "Durations in the scenario are assumptions where no source exists; "
-        "see the scenario file's comments and docs/scenario-reference.md.",
+        _(
+            "Durations in the scenario are assumptions where no source exists; "
+            "see the scenario file's comments and docs/scenario-reference.md."
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -148,16 +174,25 @@ def groups(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def _breakdown(s: dict[str, Any], key: str, label: str) -> list[str]:
+    t = translator()
+    columns = (
+        label,
+        _("cases"),
+        _("closed"),
+        _("still open"),
+        _("median (days)"),
+        _("p90 (days)"),
+        _("staff-hours per case"),
+    )
     return [
-        f"## Handling time by {label}",
+        _("## Handling time by {group}").format(group=label),
         "",
-        f"| {label} | cases | closed | still open | median (days) | p90 (days) | "
-        "staff-hours per case |",
+        "| " + " | ".join(columns) + " |",
         "|---|---|---|---|---|---|---|",
         *(
-            f"| {k} | {v['n']} | {v['closed']} | {fmt(v['open_share'])} | "
-            f"{fmt(v['handling_days_median'])} | {fmt(v['handling_days_p90'])} | "
-            f"{fmt(v['staff_hours_per_case'])} |"
+            f"| {term(k)} | {t.number(v['n'])} | {t.number(v['closed'])} | "
+            f"{fmt(v['open_share'])} | {fmt(v['handling_days_median'])} | "
+            f"{fmt(v['handling_days_p90'])} | {fmt(v['staff_hours_per_case'])} |"
             for k, v in s[key].items()
         ),
         "",

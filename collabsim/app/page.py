@@ -32,6 +32,7 @@ from collabsim.loading import ScenarioError, load_scenario, load_scenario_text
 from collabsim.model import CollaborationModel
 from collabsim.outputs import HEADLINE, fmt
 from collabsim.scenario import BARRIER_NAMES, Scenario
+from collabsim.terms import term
 from collabsim.trace import LOSSES, days_lost, timeline
 
 __all__ = ["MAX_UPLOAD_BYTES", "AppModel", "Page", "Settings", "model_class", "read_upload"]
@@ -345,8 +346,8 @@ def ComparePage(model: CollaborationModel) -> None:
         if result is not None and result[0] == id(model):  # a rebuilt model drops old results
             _, a, b = result
             rows = "\n".join(
-                f"| {label} | {fmt(a.summary[key])} | {fmt(b.summary[key])} |"
-                for key, label in HEADLINE
+                f"| {term(key)} | {fmt(a.summary[key])} | {fmt(b.summary[key])} |"
+                for key in HEADLINE
             )
             solara.Markdown(
                 f"| output | A: current | B: {b.scenario.name} |\n|---|---|---|\n{rows}"
