@@ -260,6 +260,23 @@ class CollaborationState:
             out.append((f, t[k], r[k]))
         return out
 
+    def trust_seen(self, pairs: list[tuple[int, int]]) -> list[float]:
+        """Trust of each pair (i in j) now, read without settling it (for views of the state).
+
+        :meth:`trust` settles a pair's relaxation into its stored value; a view
+        that did so would change the floating-point path of the run it shows.
+        """
+        now, keep, t0 = self._clock.now, self._keep, self.p.neutral_trust
+        out = []
+        for i, j in pairs:
+            k = self._index.get((i, j))
+            if k is None:
+                out.append(self._same0 if self._sectors[i] == self._sectors[j] else self._trust0)
+                continue
+            value, dt = self._t[k], now - self._since[k]
+            out.append(t0 + (value - t0) * keep**dt if dt > 0.0 and self.enabled else value)
+        return out
+
     def readiness(self, i: int, j: int) -> float:
         """I's belief in j's facility readiness."""
         k = self._index.get((i, j))

@@ -6,13 +6,18 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
+from collabsim.i18n import N_, marked
+
 __all__ = ["InputError", "OutputError", "ScenarioError", "StoreError"]
 
 
 class InputError(Exception):
     """Input that cannot be used: names the file (or other source) and each problem."""
 
-    headline = "cannot be used"
+    headline = N_("cannot be used")
+    """The headline, an English message id translated when the error is made (:func:`N_`)."""
 
     def __init__(self, source: str, problems: list[str]) -> None:
         """Build the error.
@@ -24,22 +29,43 @@ class InputError(Exception):
         self.source = source
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{source}: {self.headline}\n{lines}")
+        super().__init__(f"{source}: {_translated(self.headline)}\n{lines}")
+
+
+_translating: ContextVar[bool] = ContextVar("collabsim_translating_headline", default=False)
+
+
+def _translated(headline: str) -> str:
+    """The headline in the language in use; in English if that language cannot be had.
+
+    Finding the language can itself fail with an :class:`InputError` (a
+    ``COLLABSIM_LANG`` that is no language): that error, and any made while it
+    is, says its headline in English instead of asking for the language again.
+    """
+    if _translating.get():
+        return headline
+    token = _translating.set(True)
+    try:
+        return marked(headline)
+    except InputError:
+        return headline
+    finally:
+        _translating.reset(token)
 
 
 class ScenarioError(InputError, ValueError):
     """A scenario (or experiment file) that cannot be used."""
 
-    headline = "invalid scenario"
+    headline = N_("invalid scenario")
 
 
 class StoreError(InputError):
     """A results store that cannot be used as it is: damaged, of another experiment, or full."""
 
-    headline = "results store not usable"
+    headline = N_("results store not usable")
 
 
 class OutputError(InputError):
     """An output folder that cannot be written (a file, under a file, read-only, full)."""
 
-    headline = "cannot write the outputs here"
+    headline = N_("cannot write the outputs here")

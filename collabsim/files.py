@@ -13,6 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from collabsim.errors import OutputError
+from collabsim.i18n import _
 
 __all__ = ["deferred_interrupt", "staged"]
 
@@ -81,6 +82,5 @@ def staged(out: Path) -> Iterator[Path]:
 
 def _unwritable(out: Path, exc: OSError) -> OutputError:
     reason = exc.strerror or str(exc)
-    return OutputError(
-        str(out), [f"--out: {reason}; give a folder that can be written (nothing was written)"]
-    )
+    problem = _("{reason}; give a folder that can be written (nothing was written)")
+    return OutputError(str(out), ["--out: " + problem.format(reason=reason)])

@@ -57,11 +57,20 @@ START_DATE = dt.date(2024, 1, 1)
 """The calendar's day 0 (a Monday; see :mod:`collabsim.calendar`)."""
 
 
-def default_language() -> Language:
-    """The language from the environment (``COLLABSIM_LANG``, else the locale), else English."""
+def default_language(strict: bool = False) -> Language:
+    """The language from the environment (``COLLABSIM_LANG``, else the locale), else English.
+
+    Args:
+        strict: raise an ``InputError`` for a ``COLLABSIM_LANG`` that is not a
+            language collabsim speaks (the command line does); else speak English.
+    """
     chosen = os.environ.get("COLLABSIM_LANG", "").strip().lower()
-    if chosen:
+    if chosen in LANGUAGES:
+        return check_language(chosen)
+    if chosen and strict:
         return check_language(chosen, "COLLABSIM_LANG")
+    if chosen:
+        return "en"
     for var in ("LANGUAGE", "LC_ALL", "LANG"):
         if os.environ.get(var, "").lower().startswith("id"):
             return "id"

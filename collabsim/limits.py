@@ -18,6 +18,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from collabsim.i18n import N_, Translator, _, translator
 from collabsim.loading import ScenarioError
 from collabsim.network import network_size
 from collabsim.scenario import Scenario
@@ -68,7 +69,7 @@ class Footprint:
 class RunTooLarge(ScenarioError):
     """A run the machine cannot hold or finish in reasonable time."""
 
-    headline = "too large to run here"
+    headline = N_("too large to run here")
 
 
 def footprint(scenario: Scenario) -> Footprint:
@@ -106,8 +107,8 @@ def available_memory() -> float:
         return math.inf
 
 
-def _gib(n: float) -> str:
-    return f"{n / 2**30:,.1f} GiB"
+def _gib(n: float, t: Translator) -> str:
+    return _("{amount} GiB").format(amount=t.number(n / 2**30, 1))
 
 
 def check_fits(scenario: Scenario, source: str, parallel: int = 1) -> Footprint:
@@ -122,30 +123,41 @@ def check_fits(scenario: Scenario, source: str, parallel: int = 1) -> Footprint:
         The estimate, when the run fits.
 
     Raises:
-        RunTooLarge: naming what drives the size and how to override.
+        RunTooLarge: naming what drives the size and how to override (in the language in use).
     """
     f = footprint(scenario)
-    override = "or pass --no-size-check (Python: size_check=False) to try anyway"
-    drivers = f"{f.agencies:,} agencies, about {f.cases:,.0f} cases over {scenario.run.days:,} days"
+    t = translator()
+    override = _("or pass --no-size-check (Python: size_check=False) to try anyway")
+    drivers = _("{agencies} agencies, about {cases} cases over {days} days").format(
+        agencies=t.number(f.agencies),
+        cases=t.number(round(f.cases)),
+        days=t.number(scenario.run.days),
+    )
     need, have = f.memory_bytes * parallel, available_memory() * MEMORY_SHARE
     if need > have:
-        each = f" ({parallel} runs at once)" if parallel > 1 else ""
-        raise RunTooLarge(
-            source,
-            [
-                f"run: needs about {_gib(need)} of memory{each} for {drivers}; "
-                f"{_gib(have)} can be used here. Lower agencies.*.per_city, "
-                f"arrivals.cases_per_year or run.days{', or --workers' if parallel > 1 else ''}, "
-                + override
-            ],
-        )
+        if parallel > 1:
+            problem = _(
+                "needs about {need} of memory ({parallel} runs at once) for {drivers}; {have} can "
+                "be used here. Lower agencies.*.per_city, arrivals.cases_per_year or run.days, "
+                "or --workers, {override}"
+            )
+        else:
+            problem = _(
+                "needs about {need} of memory for {drivers}; {have} can be used here. Lower "
+                "agencies.*.per_city, arrivals.cases_per_year or run.days, {override}"
+            )
+        text = problem.format(
+            need=_gib(need, t), parallel=t.number(parallel), drivers=drivers, have=_gib(have, t),
+            override=override,
+        )  # fmt: skip
+        raise RunTooLarge(source, ["run: " + text])
     if f.seconds > MAX_MINUTES * 60:
-        raise RunTooLarge(
-            source,
-            [
-                f"run: would take about {f.seconds / 3600:,.1f} hours for {drivers} "
-                f"(the limit is {MAX_MINUTES:g} minutes a run). Shorten run.days or lower "
-                "arrivals.cases_per_year or agencies.*.per_city, " + override
-            ],
-        )
+        text = _(
+            "would take about {hours} hours for {drivers} (the limit is {minutes} minutes a run). "
+            "Shorten run.days or lower arrivals.cases_per_year or agencies.*.per_city, {override}"
+        ).format(
+            hours=t.number(f.seconds / 3600, 1), drivers=drivers, minutes=t.short(MAX_MINUTES),
+            override=override,
+        )  # fmt: skip
+        raise RunTooLarge(source, ["run: " + text])
     return f

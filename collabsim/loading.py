@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from collabsim.errors import ScenarioError
+from collabsim.i18n import N_, _, marked, translator
 from collabsim.scenario import Scenario
 
 __all__ = [
@@ -62,34 +63,43 @@ def read_text(path: Path, field: str = "file", where: str | None = None) -> str:
     def fail(problem: str) -> ScenarioError:
         return ScenarioError(source, [f"{field}: {problem}"])
 
+    t = translator()
+    name = repr(str(path))
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise fail(f"no such file {str(path)!r}") from None
+        raise fail(_("no such file {path}").format(path=name)) from None
     except OSError as exc:
-        raise fail(f"cannot read {str(path)!r} ({exc.strerror or exc})") from None
+        reason = exc.strerror or str(exc)
+        raise fail(_("cannot read {path} ({reason})").format(path=name, reason=reason)) from None
     if not stat.S_ISREG(info.st_mode):
-        raise fail(f"{str(path)!r} is not a regular file")
+        raise fail(_("{path} is not a regular file").format(path=name))
     if info.st_size > MAX_FILE_BYTES:
         raise fail(
-            f"{str(path)!r} is too large ({info.st_size:,} bytes; at most {MAX_FILE_BYTES:,})"
+            _("{path} is too large ({size} bytes; at most {most})").format(
+                path=name, size=t.number(info.st_size), most=t.number(MAX_FILE_BYTES)
+            )
         )
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise fail(f"cannot read {str(path)!r} ({exc.strerror or exc})") from None
+        reason = exc.strerror or str(exc)
+        raise fail(_("cannot read {path} ({reason})").format(path=name, reason=reason)) from None
     if len(data) > MAX_FILE_BYTES:
-        raise fail(f"{str(path)!r} is too large (at most {MAX_FILE_BYTES:,} bytes)")
+        raise fail(
+            _("{path} is too large (at most {most} bytes)").format(
+                path=name, most=t.number(MAX_FILE_BYTES)
+            )
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        problem = _("not UTF-8 text (byte {byte} on line {line}); save the file as UTF-8")
         raise ScenarioError(
-            str(path),
-            [f"file: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-             "save the file as UTF-8"],
-        ) from None  # fmt: skip
+            str(path), ["file: " + problem.format(byte=f"0x{data[exc.start]:02x}", line=line)]
+        ) from None
 
 
 _AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -109,7 +119,7 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         message = str(exc)
         at = _AT.search(message)
         if at is None:
-            raise ScenarioError(source, [f"TOML syntax: {message}"]) from None
+            raise ScenarioError(source, [_("TOML syntax: {error}").format(error=message)]) from None
         line, column = int(at.group(1)), int(at.group(2))
         lines = text.splitlines()
         key = _KEY.match(lines[line - 1]) if line <= len(lines) else None
@@ -117,7 +127,9 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
             (m.group(1) for x in reversed(lines[: line - 1]) if (m := _HEADER.match(x))), ""
         )
         parts = [p for p in (table, key.group(1).strip() if key else "") if p]
-        problem = f"TOML syntax error on line {line}, column {column}: {message[: at.start()]}"
+        problem = _("TOML syntax error on line {line}, column {column}: {error}").format(
+            line=line, column=column, error=message[: at.start()]
+        )
         raise ScenarioError(
             source, [f"{'.'.join(parts)}: {problem}" if parts else problem]
         ) from None
@@ -130,7 +142,9 @@ Layers = list[tuple[Path, dict[str, Any]]]
 def _read_toml(path: Path, chain: tuple[Path, ...], layers: Layers | None = None) -> dict[str, Any]:
     if path in chain:
         loop = " -> ".join(str(p) for p in (*chain, path))
-        raise ScenarioError(str(chain[0]), [f"extends: circular chain {loop}"])
+        raise ScenarioError(
+            str(chain[0]), ["extends: " + _("circular chain {chain}").format(chain=loop)]
+        )
     text = read_text(path, "extends", str(chain[-1])) if chain else read_text(path)
     data = parse_toml(text, str(path))
     parent = data.pop("extends", None)
@@ -139,7 +153,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...], layers: Layers | None = None
     if parent is None:
         return data
     if not isinstance(parent, str):
-        raise ScenarioError(str(path), ["extends: expected a file name (a string)"])
+        raise ScenarioError(str(path), ["extends: " + _("expected a file name (a string)")])
     base = _read_toml(_resolve(path.parent / parent, str(path), "extends"), (*chain, path), layers)
     return _merge(base, data)
 
@@ -160,10 +174,10 @@ def _name_parents(exc: ScenarioError, layers: Layers) -> ScenarioError:
     problems = []
     for problem in exc.problems:
         field = problem.split(":", 1)[0]
-        depths = [_sets(data, field) for _, data in layers]
+        depths = [_sets(data, field) for _path, data in layers]
         best = max(range(len(layers)), key=lambda k: (depths[k], -k), default=0)
         if best > 0 and depths[best] > depths[0]:
-            problem += f" (set in {layers[best][0]})"
+            problem += " " + _("(set in {file})").format(file=layers[best][0])
         problems.append(problem)
     return ScenarioError(exc.source, problems)
 
@@ -172,7 +186,8 @@ def _resolve(path: Path, source: str, field: str) -> Path:
     try:
         return path.resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
-        raise ScenarioError(source, [f"{field}: cannot read {str(path)!r} ({exc})"]) from None
+        problem = _("cannot read {path} ({reason})").format(path=repr(str(path)), reason=exc)
+        raise ScenarioError(source, [f"{field}: {problem}"]) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,7 +210,8 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[
         for key in parents:
             child = node.setdefault(key, {})
             if not isinstance(child, dict):
-                raise ScenarioError("overrides", [f"{dotted}: {key!r} is not a table"])
+                problem = _("{key} is not a table").format(key=repr(key))
+                raise ScenarioError("overrides", [f"{dotted}: {problem}"])
             node = child
         node[leaf] = value
     return out
@@ -208,11 +224,11 @@ def validation_problems(exc: ValidationError) -> list[str]:
         loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
-            msg = "required field is missing"
+            msg = _("required field is missing")
         elif err["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling against docs/scenario-reference.md)"
+            msg = _("unknown field (check the spelling against docs/scenario-reference.md)")
         elif err["type"].endswith("_type"):
-            msg += f" (got {_kind(err.get('input'))})"
+            msg += " " + _("(got {kind})").format(kind=_kind(err.get("input")))
         out += [f"{loc}: {line}" if loc else line for line in msg.split("\n")]
     return out
 
@@ -222,11 +238,11 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     for types, name in (
-        (str, "a string"), (int, "an integer"), (float, "a number"),
-        (dict, "a table"), (list, "an array"),
+        (str, N_("a string")), (int, N_("an integer")), (float, N_("a number")),
+        (dict, N_("a table")), (list, N_("an array")),
     ):  # fmt: skip
         if isinstance(value, types):
-            return name
+            return marked(name)
     return type(value).__name__
 
 
@@ -313,7 +329,9 @@ def load_scenario_text(
     data = parse_toml(text, source)
     parent = data.pop("extends", None)
     if parent is not None:
-        outside = ScenarioError(source, ["extends: must name a file in the scenario folder"])
+        outside = ScenarioError(
+            source, ["extends: " + _("must name a file in the scenario folder")]
+        )
         if not isinstance(parent, str) or Path(parent).is_absolute():
             raise outside
         root = folder.resolve()

@@ -10,7 +10,7 @@ open is reported beside them. ``docs/outputs.md`` documents every name.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from collabsim.model import CollaborationModel
 from collabsim.scenario import BARRIER_NAMES, Scenario
 from collabsim.survival import quantile
 
-__all__ = ["agency_table", "case_table", "summarize", "working_days"]
+__all__ = ["agency_table", "case_table", "cohort", "summarize", "working_days"]
 
 NAN = float("nan")
 
@@ -65,8 +65,8 @@ def _response_hours(case: Case, p: Scenario) -> float:
     return (start - contact) * 24.0
 
 
-def case_table(model: CollaborationModel) -> pd.DataFrame:
-    """One row per case reported so far (``measured`` marks the cohort).
+def case_table(model: CollaborationModel, cases: Iterable[Case] | None = None) -> pd.DataFrame:
+    """One row per case reported so far (``measured`` marks the cohort), or per one of ``cases``.
 
     With no case yet, the table has no rows but the same columns and types.
     """
@@ -74,11 +74,20 @@ def case_table(model: CollaborationModel) -> pd.DataFrame:
     count: Callable[[float, float], float] = (
         office.working_days if isinstance(office, OfficeHours) else working_days
     )
-    rows = [_case_row(c, model, count) for c in model.cases]
+    rows = [_case_row(c, model, count) for c in (model.cases if cases is None else cases)]
     if not rows:
         blank = Case(0, "", "", "", "", 0.0, [], 0)
         return pd.DataFrame([_case_row(blank, model, count)]).iloc[:0]
     return pd.DataFrame(rows)
+
+
+def cohort(model: CollaborationModel) -> dict[str, float | int]:
+    """The measured cohort's statistics so far, as the summary defines them, on any day of a run.
+
+    The cohort is the cases reported in the measured window (after the
+    warm-up, before ``cohort_end``); before the warm-up ends it is empty.
+    """
+    return _group(case_table(model, (c for c in model.cases if c.measured)), model.params)
 
 
 def _case_row(

@@ -96,6 +96,29 @@ TERMS: dict[str, str] = {
     "engagement_end": N_("principled engagement (end)"),
     "motivation_end": N_("shared motivation (end)"),
     "capacity_end": N_("capacity for joint action (end)"),
+    # --- experiments (explore, allocate, mix, calibrate): outputs and targets they show ---
+    "handling_days_mean_closed": N_("handling time of closed cases, mean (days)"),
+    "response_within_norm_share.high": N_("share of high-risk cases responded to within the norm"),
+    "response_within_norm_share.medium": N_(
+        "share of medium-risk cases responded to within the norm"
+    ),
+    "response_within_norm_share.low": N_("share of low-risk cases responded to within the norm"),
+    "cost_per_year": N_("cost a year (rupiah)"),
+    "cost_per_day_saved": N_("extra cost per child-day of handling time saved (rupiah)"),
+    "cost_per_interview_avoided": N_("extra cost per interview spared (rupiah)"),
+    "cases_per_year": N_("child victims handled a year"),
+    "sexual_share": N_("share of sexual violence"),
+    "police_share": N_("share of cases reaching the police"),
+    "health_share": N_("share of cases with health services"),
+    "safe_house_share": N_("share of cases referred to a safe house"),
+    "mediation_share": N_("share of cases with mediation"),
+    "psychology_per_victim": N_("psychological services per victim"),
+    "legal_per_victim": N_("legal consultations per victim"),
+    "city_order": N_("order of the cities by cases"),
+    # --- end of the experiments' block ---
+    # --- the app's block ---
+    "response_within_norm_share": N_("share responded to within the norm"),
+    # --- end of the app's block ---
 }
 """Scenario key -> English label (the message id of its translations)."""
 

@@ -1,73 +1,103 @@
-"""A case's trail as a timeline, and where its days were lost."""
+"""A case's trail as a timeline, and where its days were lost.
+
+The phases (``in service``, ``waiting for staff``, the :data:`LOSSES`) are
+kept in the tables as their English names, which are data; :func:`phase_label`
+gives a phase's label in the language in use, for people. The ``event`` texts
+(:func:`describe`) are written in the language in use.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from collabsim.cases import Case, CaseEvent, EventKind
+from collabsim.i18n import N_, _, marked, translator
+from collabsim.terms import term
 
-__all__ = ["LOSSES", "days_lost", "describe", "timeline"]
+__all__ = ["LOSSES", "PHASES", "days_lost", "describe", "phase_label", "timeline"]
 
 K = EventKind
+# the phases' names are data (the tables' ``phase`` column) and English message ids
 _PHASE = {
-    K.REPORTED: "entry",
-    K.REFERRED: "referral in transit",
-    K.REFERRAL_LATE: "miscommunication",
-    K.REFERRAL_MISROUTED: "miscommunication",
-    K.REFERRAL_LOST: "miscommunication",
-    K.HELD: "sectoral ego",
-    K.REFUSED: "sectoral ego",
-    K.QUEUED: "waiting for staff",
-    K.STARTED: "in service",
-    K.REWORK: "rework",
-    K.COMPLETED: "between services",
-    K.UNREPORTED: "between services",
-    K.AWAITING_FOLLOW_UP: "unreported completion",
-    K.OUT_OF_HOURS: "out of hours",
+    K.REPORTED: N_("entry"),
+    K.REFERRED: N_("referral in transit"),
+    K.REFERRAL_LATE: N_("miscommunication"),
+    K.REFERRAL_MISROUTED: N_("miscommunication"),
+    K.REFERRAL_LOST: N_("miscommunication"),
+    K.HELD: N_("sectoral ego"),
+    K.REFUSED: N_("sectoral ego"),
+    K.QUEUED: N_("waiting for staff"),
+    K.STARTED: N_("in service"),
+    K.REWORK: N_("rework"),
+    K.COMPLETED: N_("between services"),
+    K.UNREPORTED: N_("between services"),
+    K.AWAITING_FOLLOW_UP: N_("unreported completion"),
+    K.OUT_OF_HOURS: N_("out of hours"),
 }
 """The phase a case is in after each kind of trail event."""
 
-_EXTRA = {K.REINTAKE: "fresh intake (SOP)", K.DUPLICATED_ASSESSMENT: "duplicated assessment"}
+_EXTRA = {
+    K.REINTAKE: N_("fresh intake (SOP)"),
+    K.DUPLICATED_ASSESSMENT: N_("duplicated assessment"),
+}
 
 LOSSES: tuple[str, ...] = (
-    "miscommunication",
-    "sectoral ego",
-    "waiting for staff",
-    "duplicated assessment",
-    "fresh intake (SOP)",
-    "rework",
-    "unreported completion",
+    N_("miscommunication"),
+    N_("sectoral ego"),
+    N_("waiting for staff"),
+    N_("duplicated assessment"),
+    N_("fresh intake (SOP)"),
+    N_("rework"),
+    N_("unreported completion"),
 )
 """Phases that a better-run system would not have: the days lost."""
 
+PHASES: tuple[str, ...] = tuple(dict.fromkeys([*_PHASE.values(), *_EXTRA.values()]))
+"""Every phase a timeline can have (its ``phase`` column's values)."""
+
+
+def phase_label(phase: str) -> str:
+    """A phase's label for people, in the language in use (``menunggu petugas``).
+
+    The tables keep the English name (``waiting for staff``): it is data, and
+    the key of :data:`LOSSES` and :func:`days_lost`.
+    """
+    return marked(phase)
+
 
 def describe(event: CaseEvent, names: list[str]) -> str:
-    """A short text for one trail event, e.g. ``referred psychology by hub``."""
+    """A short text for one trail event in the language in use, e.g. ``psychology from hub``."""
     k = event.kind
-
-    def name(i: int | None) -> str:
-        return names[i] if i is not None else ""
-
-    texts = {
-        K.REFERRED: f"{event.service} from {name(event.other)}",
-        K.REFERRAL_LATE: f"+{event.days:.1f} days",
-        K.REFERRAL_MISROUTED: f"+{event.days:.1f} days",
-        K.REFERRAL_LOST: "sent again at the next follow-up",
-        K.HELD: f"{event.days:.1f} days",
-        K.REFUSED: f"referral from {name(event.other)}",
-        K.REINTAKE: f"{event.days:.2f} days of staff time",
-        K.DUPLICATED_ASSESSMENT: f"{event.days:.2f} days of staff time",
-        K.REWORK: f"{event.service} to be redone",
-        K.AWAITING_FOLLOW_UP: f"{event.days:.1f} days until the follow-up",
-        K.BYPASS: f"passed over {name(event.other)}",
-        K.UNRECORDED: "registration not reported to the case system",
-        K.CONFERENCE_SETTLED: (
-            f"re-routed after {event.days:.1f} days in the queue"
-            if event.agency is not None
-            else f"brought forward {event.days:.1f} days by the case conference"
-        ),
-    }
-    return texts.get(k, event.service)
+    t = translator()
+    other = names[event.other] if event.other is not None else ""
+    service = term(event.service, t)
+    days = t.number(event.days, 1)
+    staff_time = _("{days} days of staff time").format(days=t.number(event.days, 2))
+    if k is K.REFERRED:
+        return _("{service} from {agency}").format(service=service, agency=other)
+    if k in (K.REFERRAL_LATE, K.REFERRAL_MISROUTED):
+        return _("+{days} days").format(days=days)
+    if k is K.REFERRAL_LOST:
+        return _("sent again at the next follow-up")
+    if k is K.HELD:
+        return _("{days} days").format(days=days)
+    if k is K.REFUSED:
+        return _("referral from {agency}").format(agency=other)
+    if k in (K.REINTAKE, K.DUPLICATED_ASSESSMENT):
+        return staff_time
+    if k is K.REWORK:
+        return _("{service} to be redone").format(service=service)
+    if k is K.AWAITING_FOLLOW_UP:
+        return _("{days} days until the follow-up").format(days=days)
+    if k is K.BYPASS:
+        return _("passed over {agency}").format(agency=other)
+    if k is K.UNRECORDED:
+        return _("registration not reported to the case system")
+    if k is K.CONFERENCE_SETTLED:
+        if event.agency is not None:
+            return _("re-routed after {days} days in the queue").format(days=days)
+        return _("brought forward {days} days by the case conference").format(days=days)
+    return service
 
 
 def timeline(case: Case, agency_names: list[str], now: float) -> pd.DataFrame:
@@ -93,7 +123,7 @@ def timeline(case: Case, agency_names: list[str], now: float) -> pd.DataFrame:
     """
     log = case.log
     if log is None:
-        raise ValueError("the case kept no trail: run the model with trail='full'")
+        raise ValueError(_("the case kept no trail: run the model with trail='full'"))
     finish = next((e.time for e in log if e.kind in (K.CLOSED, K.DROPPED)), now)
     phase_of: dict[int, int] = {}  # track (its first plan index) -> plan phase
     slot = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -12,12 +13,12 @@ from pathlib import Path
 import ipyvuetify as v
 import pytest
 import solara
-from solara.components.file_drop import FileDropZone
 
 import collabsim
 from collabsim.api import simulate
-from collabsim.app import figures as views
+from collabsim.app import charts
 from collabsim.loading import ScenarioError
+from collabsim.terms import term
 from collabsim.trace import LOSSES, days_lost, timeline
 from tests.conftest import BASELINE, SCENARIOS
 
@@ -28,93 +29,130 @@ def _scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COLLABSIM_SCENARIO", raising=False)
 
 
-@solara.component
-def _App() -> None:
+def _page() -> tuple[object, object]:
     from collabsim.app import Page
 
-    with solara.AppLayout():  # the sidebar renders inside an app layout, as on the server
-        Page()
+    return solara.render(Page(), handle_error=False)
 
 
-def test_page_renders_steps_and_rebuilds_on_a_slider(monkeypatch: pytest.MonkeyPatch) -> None:
-    from collabsim.app.page import AppModel
+def _buttons(rc: object) -> dict[str, v.Btn]:
+    """The page's buttons by their text."""
+    out = {}
+    for b in rc.find(v.Btn).widgets:  # type: ignore[attr-defined]
+        text = [c for c in b.children if isinstance(c, str)]
+        if text:
+            out[text[0]] = b
+    return out
 
-    built: list[AppModel] = []
-    stepped: list[int] = []
-    init, step = AppModel.__init__, AppModel.step
 
-    def recording_init(self: AppModel, *args: object, **kwargs: object) -> None:
-        init(self, *args, **kwargs)  # type: ignore[arg-type]
-        built.append(self)
+def _texts(rc: object) -> str:
+    return " ".join(str(w.children) for w in rc.find(v.Html).widgets)  # type: ignore[attr-defined]
 
-    def recording_step(self: AppModel) -> None:
-        step(self)
-        stepped.append(id(self))
 
-    monkeypatch.setattr(AppModel, "__init__", recording_init)
-    monkeypatch.setattr(AppModel, "step", recording_step)
-    _, rc = solara.render(_App(), handle_error=False)
-    buttons = [b.children[0] for b in rc.find(v.Btn).widgets]
-    for name in ("Step", "Reset", "city", "kind", "spring", "load", "backlog"):
+def test_page_steps_asks_before_discarding_and_speaks_both_languages() -> None:
+    _, rc = _page()
+    buttons = _buttons(rc)
+    for name in ("Step 1 day", "Step 7 days", "Play", "Restart", "EN", "ID"):
         assert name in buttons
-    assert "Load file" not in buttons  # no box that reads any path on the server
-    assert not rc.find(v.TextField, label="or a scenario file path").widgets
-    assert len(rc.find(FileDropZone).widgets) == 1
-    titles = " ".join(str(w.children) for w in rc.find(v.CardTitle).widgets)
-    for title in ("Scenario", "Barriers", "Levers", "Controls", "Referral network", "Live charts"):
-        assert title in titles
-    assert len(built) == 1
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    assert stepped and set(stepped) == {id(built[0])}
-    assert built[0].steps == len(stepped)
-    sliders = {w.label.split(":")[0]: w for w in rc.find(v.Slider).widgets}
-    assert {b.replace("_", " ") for b in collabsim.BARRIER_NAMES} <= set(sliders)
-    sliders["miscommunication"].v_model = 0.0
-    assert "miscommunication: 0.00" in [w.label for w in rc.find(v.Slider).widgets]
-    assert len(built) == 2  # the change rebuilt the model
-    assert built[1].params.barriers.miscommunication.intensity == 0.0
-    assert built[1].steps == 0
-    rc.close()
+    tabs = [str(w.children) for w in rc.find(v.Tab).widgets]
+    for page in ("Watch a run", "Trace a case", "Compare scenarios", "Explore uncertainty"):
+        assert any(page in tab for tab in tabs), tabs
+    assert "Day 0 of 1,095 · 1 January 2024" in _texts(rc)
+    buttons["Step 7 days"].click()
+    assert "Day 7 of 1,095 · 8 January 2024" in _texts(rc)
+    sliders = rc.find(v.Slider).widgets
+    sliders[0].v_model = 0.5  # miscommunication, mid-run: the page asks first
+    assert rc.find(v.Dialog).widget.v_model  # type: ignore[attr-defined]
+    _buttons(rc)["Keep this run"].click()
+    assert "Day 7 of 1,095" in _texts(rc)
+    rc.find(v.Slider).widgets[0].v_model = 0.5
+    _buttons(rc)["Start a new run"].click()
+    assert "Day 0 of 1,095" in _texts(rc)
+    assert "miscommunication: 0.50" in _texts(rc)
+    language = next(
+        w
+        for w in rc.find(v.BtnToggle).widgets  # type: ignore[attr-defined]
+        if "ID" in str(w.children)
+    )
+    language.v_model = 1  # the second button: ID
+    assert "Hari ke-0 dari 1.095 · 1 Januari 2024" in _texts(rc)
+    tabs = " ".join(str(w.children) for w in rc.find(v.Tab).widgets)
+    assert "Amati simulasi" in tabs and "Lacak satu kasus" in tabs
+    assert "miskomunikasi: 0,50" in _texts(rc)
+    rc.close()  # type: ignore[attr-defined]
 
 
 def test_each_session_builds_its_own_model() -> None:
-    models = []
-    for _ in range(2):
-        _, rc = solara.render(_App(), handle_error=False)
-        models.append(rc)
-    # the model classes are made per session, so reset stays in the session
-    from collabsim.app.page import Settings, model_class
-
-    a = model_class(Settings(str(BASELINE), seed=3))()
-    b = model_class(Settings(str(BASELINE), seed=3))()
-    assert a is not b and type(a) is not type(b)
-    a.step()
-    assert a.steps == 1 and b.steps == 0
-    for rc in models:
-        rc.close()
-
-
-def test_reset_rebuilds_with_the_sessions_settings() -> None:
-    from collabsim.app.page import Settings, model_class
-
-    settings = Settings(str(BASELINE), seed=5, values={"barriers.sop.intensity": 0.0})
-    cls = model_class(settings)
-    m1, m2 = cls(), type(cls())()  # what Mesa's reset does: type(model)()
-    assert m2.params.barriers.sop.intensity == 0.0 and m2.seed == 5
-    for _ in range(30):
-        m1.step()
-        m2.step()
-    assert m1.arrived == m2.arrived
+    sessions = [_page() for _ in range(2)]
+    _buttons(sessions[0][1])["Step 7 days"].click()
+    assert "Day 7 of" in _texts(sessions[0][1])
+    assert "Day 0 of" in _texts(sessions[1][1])
+    for _, rc in sessions:
+        rc.close()  # type: ignore[attr-defined]
 
 
 def test_app_model_stops_at_the_end_of_the_scenario() -> None:
-    from collabsim.app.page import Settings, model_class
+    from collabsim.app.session import Settings, build
 
-    m = model_class(Settings(str(BASELINE), values={"run.days": 3, "run.warmup_days": 0}))()
-    for _ in range(10):  # Mesa's Step runs a whole render interval of steps
-        m.step()
-    assert m.running is False
-    assert m.steps == 3
+    m = build(Settings(str(BASELINE), values={"run.days": 3, "run.warmup_days": 0}))
+    assert m.advance(10) == 3
+    assert m.finished and m.steps == 3
+    assert m.advance(1) == 0
+
+
+SHORT = {"run.days": 120, "run.warmup_days": 30, "run.measure_days": 60}
+
+
+def test_saved_settings_run_to_the_same_numbers_on_the_command_line(tmp_path: Path) -> None:
+    from collabsim.app.session import Settings, build, saved_scenario
+    from collabsim.i18n import translator
+    from collabsim.metrics import summarize
+
+    settings = Settings(str(BASELINE), seed=4, values={**SHORT, "barriers.sop.intensity": 0.3})
+    saved = tmp_path / "mine.toml"
+    saved.write_text(saved_scenario(settings, translator("en"), "mine.toml"))
+    assert "collabsim run mine.toml --seed 4" in saved.read_text()
+    model = build(settings)
+    model.advance(10_000)
+    cli = collabsim.run(saved, 4).summary
+    app = summarize(model)
+    assert json.dumps(cli, sort_keys=True, default=str) == json.dumps(
+        app, sort_keys=True, default=str
+    )
+
+
+def test_headline_numbers_are_the_summarys_cohort() -> None:
+    """The watch page, the compare page and the command line count the same cases."""
+    from collabsim.app.session import Settings, build
+    from collabsim.app.watch import headline_rows
+    from collabsim.i18n import translator
+
+    t = translator("en")
+    model = build(Settings(str(BASELINE), seed=2, values=SHORT))
+    model.advance(10_000)
+    summary = collabsim.run(BASELINE, 2, overrides=SHORT).summary
+    rows = {label: value for label, value, _ in headline_rows(model, None, t)}
+    for key in ("cases_arrived", "cases_closed", "handling_days_median", "interviews_per_child"):
+        assert rows[term(key, t)] == t.value(summary[key]), key
+    baseline = build(Settings(str(BASELINE), seed=2, values={}))
+    baseline.advance(40)
+    rows = headline_rows(model, baseline, t)
+    assert any(beside.startswith("baseline: ") for _, _, beside in rows)
+    assert any(beside.startswith("norm: ") for _, _, beside in rows)
+
+
+def test_the_tracers_table_accounts_for_every_day_of_the_case() -> None:
+    from collabsim.app.tracer import days_by_phase
+
+    m = simulate(collabsim.load_scenario(BASELINE), 1)
+    names = [a.name for a in m.agencies]
+    closed = [c for c in m.cases if c.closed_at is not None][:200]
+    for case in closed:
+        table = timeline(case, names, m.now)
+        spent = days_by_phase(table)
+        assert spent["days"].sum() == pytest.approx(case.closed_at - case.reported_at, abs=1e-9)
+        lost = spent.loc[spent["lost"], "days"].sum()
+        assert lost == pytest.approx(sum(days_lost(table).values()), abs=1e-9)
 
 
 def test_trace_accounts_for_every_day_of_a_closed_case() -> None:
@@ -141,21 +179,58 @@ def test_without_barriers_only_queueing_loses_days() -> None:
 
 
 @pytest.mark.parametrize("layout", ["city", "kind", "spring"])
-def test_network_layouts_are_fixed_and_cover_every_agency(layout: views.Layout) -> None:
+def test_network_layouts_are_fixed_and_cover_every_agency(layout: charts.Layout) -> None:
     m = collabsim.CollaborationModel(collabsim.load_scenario(BASELINE), seed=1)
-    pos = views.network_positions(m, layout)
+    pos = charts.network_positions(m, layout)
     assert set(pos) == {a.index for a in m.agencies}
     m.run_days(20)
-    assert views.network_positions(m, layout) == pos
-    fig = views.network_figure(m, pos, "backlog", layout)
-    assert fig.axes
+    assert charts.network_positions(m, layout) == pos
 
 
-def test_charts_and_compare_figures_draw() -> None:
-    r = collabsim.run(BASELINE, 1, overrides={"run.days": 60, "run.warmup_days": 0})
-    m = simulate(collabsim.load_scenario(BASELINE, {"run.days": 60, "run.warmup_days": 0}), 1)
-    assert len(views.charts_figure(m).axes) == 4
-    assert len(views.compare_figure([("a", r.timeseries, r.cases)]).axes) == 2
+def test_charts_are_valid_vega_lite_with_little_data_and_draw_as_png() -> None:
+    import altair as alt
+
+    from collabsim.app.session import Settings, build
+    from collabsim.app.watch import _live
+    from collabsim.i18n import translator
+
+    m = build(Settings(str(BASELINE), seed=1))
+    m.advance(700)
+    for lang in ("en", "id"):
+        t = translator(lang)
+        pos = charts.network_positions(m, "city")
+        built = [*_live(m, t), ("network", *charts.network_chart(m, pos, "backlog", t))]
+        for name, spec, _data in built:
+            alt.Chart.from_dict(spec, validate=True)  # the schema Vega-Lite 5 reads
+            rows = sum(len(v) for v in spec["datasets"].values())
+            assert rows <= 2 * charts.MAX_POINTS + 2 * len(m.agencies) ** 2, name
+            days = spec["datasets"].get("table", [])
+            assert len(days) <= charts.MAX_POINTS + 1, name
+            assert "NaN" not in json.dumps(spec), name  # JSON has no NaN: nulls
+        assert spec["config"]["locale"]["number"]["decimal"] == ("," if lang == "id" else ".")
+    image = charts.png(built[0][1])
+    assert image[:8] == b"\x89PNG\r\n\x1a\n" and len(image) > 5_000
+
+
+def test_drawing_the_views_does_not_change_the_run() -> None:
+    """The views read the collaboration state without settling it: same run, drawn or not."""
+    from collabsim.app.session import Settings, build
+    from collabsim.app.watch import _live, headline_rows
+    from collabsim.i18n import translator
+    from collabsim.metrics import summarize
+
+    t = translator("en")
+    drawn, plain = (build(Settings(str(BASELINE), seed=3, values=SHORT)) for _ in range(2))
+    pos = charts.network_positions(drawn, "city")
+    while not drawn.finished:
+        drawn.advance(3)
+        charts.network_chart(drawn, pos, "load", t)
+        _live(drawn, t)
+        headline_rows(drawn, None, t)
+    plain.advance(10_000)
+    assert json.dumps(summarize(drawn), sort_keys=True, default=str) == json.dumps(
+        summarize(plain), sort_keys=True, default=str
+    )
 
 
 def test_ui_rejects_a_bad_scenario_without_starting(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -177,7 +252,7 @@ UPLOAD = b'extends = "jakarta-baseline.toml"\nname = "Uploaded"\n[agencies.hub]\
 
 def _upload(data: bytes) -> collabsim.Scenario:
     """What the app does with a dropped file: read it, then build the session's scenario."""
-    from collabsim.app.page import Settings, read_upload
+    from collabsim.app.session import Settings, read_upload
 
     text = read_upload("mine.toml", len(data), io.BytesIO(data))
     return Settings("mine.toml", text=text).scenario()
@@ -202,7 +277,7 @@ def test_an_uploaded_scenario_extends_one_in_the_folder() -> None:
 
 
 def test_an_uploaded_scenario_must_be_small_utf8_toml() -> None:
-    from collabsim.app.page import MAX_UPLOAD_BYTES, read_upload
+    from collabsim.app.session import MAX_UPLOAD_BYTES, read_upload
 
     big = UPLOAD + b"#" * MAX_UPLOAD_BYTES
     assert "file: too large" in _upload_error(big)
@@ -257,7 +332,7 @@ def test_an_upload_extends_any_file_inside_the_folder(
 def test_the_picker_offers_only_small_regular_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from collabsim.app.page import MAX_UPLOAD_BYTES, Settings, scenario_files
+    from collabsim.app.session import MAX_UPLOAD_BYTES, Settings, scenario_files
 
     shutil.copy(BASELINE, tmp_path / "base.toml")
     (tmp_path / "link.toml").symlink_to(BASELINE)

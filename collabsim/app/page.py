@@ -1,480 +1,326 @@
-"""The browser app: watch a run, move the levers, trace a case, compare two scenarios.
+"""The browser app: watch a run, trace a case, compare scenarios, explore uncertainty.
 
-Built on Mesa's SolaraViz. Start it with ``collabsim ui [SCENARIO]``; it listens
-on 127.0.0.1 unless told otherwise. Every browser session builds its own model
-(nothing is created at module level), so two tabs never see each other's runs.
+Start it with ``collabsim ui [SCENARIO]``; it listens on 127.0.0.1 unless told
+otherwise. Every browser session builds its own model (nothing is created at
+module level), so two tabs never see each other's runs. The run controls and
+the clock sit in the top bar, always in view; the settings in the sidebar; a
+settings change in the middle of a run asks before it discards the run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
-import os
-import stat
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+import solara.lab
 from solara.components.file_drop import FileInfo
 
-from collabsim.api import run as run_scenario
+from collabsim.app.experiments import ComparePage, ExplorePage
+from collabsim.app.session import (
+    CONTROLS,
+    SHARED_CASE_SYSTEM,
+    Settings,
+    build,
+    control_values,
+    default_scenario,
+    read_upload,
+    release_memory_soon,
+    saved_scenario,
+    scenario_files,
+)
+from collabsim.app.tracer import TracePage
+from collabsim.app.watch import WatchPage
+from collabsim.i18n import LANGUAGES, Translator, default_language, translator
+from collabsim.loading import ScenarioError
 
-# solara treats a module-level name "Layout" as the app's layout: import views' module
-from collabsim.app import figures as views
-from collabsim.loading import ScenarioError, load_scenario, load_scenario_text
-from collabsim.model import CollaborationModel
-from collabsim.outputs import HEADLINE, fmt
-from collabsim.scenario import BARRIER_NAMES, Scenario
-from collabsim.terms import term
-from collabsim.trace import LOSSES, days_lost, timeline
+__all__ = ["SPEEDS", "Page", "RunControls", "Sidebar"]
 
-__all__ = ["MAX_UPLOAD_BYTES", "AppModel", "Page", "Settings", "model_class", "read_upload"]
-
-MAX_UPLOAD_BYTES = 256 * 1024
-"""The largest scenario file the app reads, picked or uploaded (the Jakarta baseline is 16 KiB)."""
-
-
-def scenario_dir() -> Path:
-    """Where the scenario picker looks (``COLLABSIM_SCENARIOS``, else ./scenarios)."""
-    return Path(os.environ.get("COLLABSIM_SCENARIOS", Path.cwd() / "scenarios"))
-
-
-def _plain_file(path: Path) -> bool:
-    """Whether ``path`` is a regular file (not a link) of at most :data:`MAX_UPLOAD_BYTES`."""
-    try:
-        info = path.lstat()
-    except OSError:
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_UPLOAD_BYTES
+SPEEDS = (1, 5, 20, 60)
+"""The play speeds offered, in simulated days per second."""
+FRAME = 0.5  # seconds between two frames while playing: the days of a frame are stepped at once
 
 
-def scenario_files() -> list[str]:
-    """The scenario files offered by the picker: the folder's plain ``*.toml`` files."""
-    found = sorted(str(p) for p in scenario_dir().glob("*.toml") if _plain_file(p))
-    start = os.environ.get("COLLABSIM_SCENARIO")
-    if start and start not in found:
-        found.insert(0, start)
-    return found
+class _Run:
+    """A session's run: its settings, its model and its baseline (the scenario as loaded).
 
-
-def default_scenario() -> str:
-    """The scenario a new session starts with."""
-    start = os.environ.get("COLLABSIM_SCENARIO")
-    if start:
-        return start
-    files = scenario_files()
-    baseline = [f for f in files if f.endswith("jakarta-baseline.toml")]
-    if baseline or files:
-        return (baseline or files)[0]
-    raise FileNotFoundError(f"no scenario files in {scenario_dir()}")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the controls set: a scenario, a seed and lever / barrier values.
-
-    The scenario is the file ``path`` or, when ``text`` is given, an uploaded
-    file's TOML (``path`` is then the uploaded file's name).
+    The baseline runs in step with the model when the settings change
+    anything, so that every headline number can show the baseline's beside it.
     """
 
-    path: str
-    seed: int = 1
-    values: dict[str, Any] = field(default_factory=dict)
-    text: str | None = None
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model = build(settings)
+        self.baseline = build(settings.as_loaded()) if settings.values else None
 
-    def scenario(self) -> Scenario:
-        """The validated scenario with the controls' values applied."""
-        if self.text is not None:
-            return load_scenario_text(self.text, self.path, scenario_dir(), self.values)
-        if not _plain_file(Path(self.path)):
-            limit = f"{MAX_UPLOAD_BYTES:,}"
-            raise ScenarioError(self.path, [f"file: not a regular file of at most {limit} bytes"])
-        return load_scenario(self.path, self.values)
-
-
-def read_upload(name: str, size: int, file: BinaryIO) -> str:
-    """The text of an uploaded scenario file: at most :data:`MAX_UPLOAD_BYTES`, in UTF-8.
-
-    Args:
-        name: the file's name, for errors.
-        size: its size as the browser reports it (checked before reading).
-        file: its content.
-
-    Raises:
-        ScenarioError: naming the file when it is too large or not UTF-8 text.
-    """
-    too_large = ScenarioError(name, [f"file: too large (at most {MAX_UPLOAD_BYTES:,} bytes)"])
-    if size > MAX_UPLOAD_BYTES:
-        raise too_large
-    data = file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise too_large
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ScenarioError(
-            name, [f"file: not UTF-8 text (line {line}); upload a TOML file"]
-        ) from None
-
-
-LEVERS: dict[str, tuple[str, float, float, float]] = {
-    "agencies.hub.staff": ("hub staff", 1, 40, 1),
-    "run.follow_up_interval_days": ("follow-up interval (days)", 1, 60, 1),
-    "dynamics.conference_interval_days": ("case conference every (days)", 7, 180, 1),
-}
-"""Lever sliders: dotted path -> (label, min, max, step); shown when the scenario has it."""
-
-
-def control_values(scenario: Scenario) -> dict[str, Any]:
-    """The scenario's current value of every control."""
-    values: dict[str, Any] = {
-        f"barriers.{b}.intensity": getattr(scenario.barriers, b).intensity for b in BARRIER_NAMES
-    }
-    if "hub" in scenario.agencies:
-        values["agencies.hub.staff"] = scenario.agencies["hub"].staff
-    values["run.follow_up_interval_days"] = scenario.run.follow_up_interval_days
-    values["dynamics.conference_interval_days"] = scenario.dynamics.conference_interval_days
-    values["shared_case_system"] = scenario.shared_case_system
-    return values
-
-
-class AppModel(CollaborationModel):
-    """The model as the app runs it: it stops at the end of the scenario's days."""
-
-    def __init__(self, params: Scenario, seed: int = 0) -> None:
-        """Build the model; stepping past the scenario's ``run.days`` does nothing."""
-        super().__init__(params, seed)
-        self._mesa_step = self.step  # Mesa's wrapper: advance the clock, then step()
-        self.step = self._bounded_step  # type: ignore[method-assign]
-
-    def _bounded_step(self) -> None:
-        if self.steps < self.params.run.days:
-            self._mesa_step()
-
-    def step(self) -> None:
-        """One day; stop playing at the scenario's ``run.days``."""
-        super().step()
-        if self.steps >= self.params.run.days:
-            self.running = False
-
-
-def model_class(settings: Settings) -> Callable[[], AppModel]:
-    """A model class bound to one session's settings.
-
-    Mesa's reset button rebuilds the model as ``type(model)()``; binding the
-    settings to a class made per session keeps reset within the session.
-    """
-    scenario = settings.scenario()
-
-    class SessionModel(AppModel):
-        def __init__(self) -> None:
-            super().__init__(scenario, seed=settings.seed)
-
-    SessionModel.__name__ = "collabsim"
-    return SessionModel
-
-
-# ---------------------------------------------------------------- memory
-_RELEASING = threading.Lock()  # held while a release is pending: a burst of closes releases once
-_RELEASE_DELAY = 3.0  # seconds: after solara's own collection (1 s after a session closes)
-
-
-def _release_memory_soon() -> None:
-    """When a session closes: collect its garbage, then have glibc return the freed memory.
-
-    glibc keeps freed memory for reuse instead of giving it back to the system, so
-    without ``malloc_trim`` the server stays at the size of its busiest moment.
-    """
-    if not _RELEASING.acquire(blocking=False):
-        return
-    thread = threading.Thread(target=_release_memory, daemon=True, name="collabsim-release")
-    # solara's threads keep the session they were started in; this one must not
-    thread.current_context = None  # type: ignore[attr-defined]
-    thread.start()
-
-
-def _release_memory() -> None:
-    time.sleep(_RELEASE_DELAY)
-    _RELEASING.release()
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-# ------------------------------------------------------------------ views
-@solara.component
-def NetworkView(model: CollaborationModel) -> None:
-    """The referral network with a layout that stays still from step to step."""
-    update_counter.get()  # re-render after every (rendered) step
-    layout, set_layout = solara.use_state("city")
-    colour, set_colour = solara.use_state("load")
-    pos = solara.use_memo(lambda: views.network_positions(model, layout), [id(model), layout])
-    with solara.Card("Referral network"):
-        with solara.Row():
-            solara.ToggleButtonsSingle(
-                value=layout, values=["city", "kind", "spring"], on_value=set_layout
-            )
-            solara.ToggleButtonsSingle(
-                value=colour, values=["load", "backlog"], on_value=set_colour
-            )
-        layout_name: views.Layout = layout
-        key = [id(model), model.steps, layout, colour]  # redraw only when one of these changed
-        fig = solara.use_memo(lambda: views.network_figure(model, pos, colour, layout_name), key)
-        solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=70)
+    def advance(self, days: int) -> int:
+        """Step the model (and the baseline) up to ``days`` days; how many were stepped."""
+        stepped = self.model.advance(days)
+        if self.baseline is not None:
+            self.baseline.advance(days)
+        return stepped
 
 
 @solara.component
-def ChartsView(model: CollaborationModel) -> None:
-    """Backlog, handling time, barrier events and the three indices."""
-    update_counter.get()  # re-render after every (rendered) step
-    key = [id(model), model.steps]
-    fig = solara.use_memo(lambda: views.charts_figure(model), key)
-    with solara.Card("Live charts"):
-        solara.FigureMatplotlib(fig, dependencies=key, format="png", dpi=70)
+def RunControls(
+    run: _Run, t: Translator, tick: solara.Reactive[int], playing: solara.Reactive[bool],
+    speed: solara.Reactive[int], on_reset: Any,
+) -> None:  # fmt: skip
+    """Step, play / pause, speed and restart, with the clock: day and date."""
+    model = run.model
+
+    tick.value  # the clock redraws after every step  # noqa: B018
+
+    def step(days: int) -> None:
+        run.advance(days)
+        tick.value += 1
+
+    def play(cancel: threading.Event) -> None:
+        while playing.value and not cancel.is_set():
+            began = time.monotonic()
+            if not run.advance(max(1, round(speed.value * FRAME))):
+                playing.set(False)
+                break
+            tick.value += 1
+            cancel.wait(max(0.05, FRAME - (time.monotonic() - began)))
+
+    solara.use_thread(play, dependencies=[playing.value, id(run)])
+    end = model.params.run.days
+    with solara.Row(gap="4px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        _clock_and_buttons(run, t, playing, speed, on_reset, step, end)
 
 
-@solara.component
-def KeyNumbers(model: CollaborationModel) -> None:
-    """The headline numbers of the run so far."""
-    update_counter.get()  # re-render after every (rendered) step
-    closed = [c.closed_at - c.reported_at for c in model.cases if c.closed_at is not None]
-    closed.sort()
-    median = closed[len(closed) // 2] if closed else float("nan")
-    events = model.barriers.events.all
-    rows = [
-        ("day", model.steps),
-        ("cases reported", model.arrived),
-        ("cases closed", model.closed),
-        ("open cases (backlog)", model.backlog),
-        ("median handling time so far (days)", median),
-        *((f"{b.replace('_', ' ')} events", events[b]) for b in BARRIER_NAMES),
-    ]
-    table = "| | |\n|---|---|\n" + "\n".join(f"| {k} | {fmt(v)} |" for k, v in rows)
-    with solara.Card("Key numbers"):
-        solara.Markdown(table)
-
-
-def _case_label(case: Any, now: float) -> str:
-    status = "closed" if case.closed_at is not None else "open"
-    days = (case.closed_at if case.closed_at is not None else now) - case.reported_at
-    return f"#{case.id} {case.case_type}, {case.city} ({status}, {days:.0f} days)"
-
-
-@solara.component
-def CaseTracer(model: CollaborationModel) -> None:
-    """Pick a case; see its referral trail and where its days were lost."""
-    update_counter.get()  # re-render after every (rendered) step
-    chosen, set_chosen = solara.use_state((0, 0))  # (model id, case id): a rebuild forgets it
-    ranked = sorted(
-        model.cases,
-        key=lambda c: (c.closed_at if c.closed_at is not None else model.now) - c.reported_at,
-        reverse=True,
-    )[:40]
-    case_id = chosen[1] if chosen[0] == id(model) else 0
-    if case_id and case_id not in {c.id for c in ranked}:
-        ranked.append(model.cases[case_id - 1])  # keep showing the chosen case
-    labels = {_case_label(c, model.now): c.id for c in ranked}
-    with solara.Card("Case tracer"):
-        if not model.cases:
-            solara.Info("No case reported yet: step the model first.")
-            return
-        current = next((label for label, i in labels.items() if i == case_id), None)
-        solara.Select(
-            label="case (the 40 longest so far)",
-            values=list(labels),
-            value=current,
-            on_value=lambda label: set_chosen((id(model), labels[label])),
-        )
-        if current is None:
-            solara.Text("Choose a case to see its referral trail.")
-            return
-        case = model.cases[case_id - 1]
-        names = [a.name for a in model.agencies]
-        table = timeline(case, names, model.now)
-        solara.FigureMatplotlib(views.trace_figure(table, current), format="png")
-        lost = days_lost(table)
-        md = "| where days were lost | days |\n|---|---|\n" + "\n".join(
-            f"| {k} | {lost[k]:.1f} |" for k in LOSSES
-        )
-        md += f"\n\nPlan: {' → '.join(case.plan)}; interviews so far: {case.interviews}."
-        solara.Markdown(md)
-
-
-@solara.component
-def ComparePage(model: CollaborationModel) -> None:
-    """Two scenarios side by side with the same seed."""
-    files = scenario_files()
-    other, set_other = solara.use_state(
-        next((f for f in files if f.endswith("no-barriers.toml")), files[0] if files else "")
+def _clock_and_buttons(
+    run: _Run, t: Translator, playing: solara.Reactive[bool], speed: solara.Reactive[int],
+    on_reset: Any, step: Any, end: int,
+) -> None:  # fmt: skip
+    """The bar's elements (a plain function: they go into the caller's row)."""
+    model = run.model
+    solara.Text(
+        t._("Day {day} of {days} · {date}").format(
+            day=t.number(model.steps), days=t.number(end), date=t.day(model.steps)
+        ),
+        classes=["collabsim-clock"],
     )
-    result, set_result = solara.use_state(None)
-    error, set_error = solara.use_state("")
-
-    def run_both() -> None:
-        try:
-            a = run_scenario(model.params, model.seed)
-            b = run_scenario(other, model.seed)
-        except ScenarioError as exc:
-            set_error(str(exc))
-            return
-        set_error("")
-        set_result((id(model), a, b))
-
-    with solara.Card("Compare two scenarios (same seed, full run)"):
-        solara.Text(
-            f"A: the current model's scenario ({model.params.name} with the sidebar's values, "
-            f"seed {model.seed})"
-        )
-        names = {Path(f).name: f for f in files}
-        solara.Select(
-            label="B",
-            values=list(names),
-            value=Path(other).name,
-            on_value=lambda name: set_other(names[name]),
-        )
-        solara.Button("Run comparison", on_click=run_both, color="primary")
-        if error:
-            solara.Error(error)
-        if result is not None and result[0] == id(model):  # a rebuilt model drops old results
-            _, a, b = result
-            rows = "\n".join(
-                f"| {term(key)} | {fmt(a.summary[key])} | {fmt(b.summary[key])} |"
-                for key in HEADLINE
-            )
-            solara.Markdown(
-                f"| output | A: current | B: {b.scenario.name} |\n|---|---|---|\n{rows}"
-            )
-            solara.FigureMatplotlib(
-                views.compare_figure(
-                    [
-                        ("A: current", a.timeseries, a.cases),
-                        (f"B: {b.scenario.name}", b.timeseries, b.cases),
-                    ]
-                ),
-                format="png",
-            )
+    busy = playing.value or model.finished
+    solara.Button(t._("Step 1 day"), on_click=lambda: step(1), disabled=busy, text=True)
+    solara.Button(t._("Step 7 days"), on_click=lambda: step(7), disabled=busy, text=True)
+    if playing.value:
+        solara.Button(t._("Pause"), on_click=lambda: playing.set(False), icon_name="mdi-pause")
+    else:
+        solara.Button(
+            t._("Play"), on_click=lambda: playing.set(True), icon_name="mdi-play",
+            disabled=model.finished,
+        )  # fmt: skip
+    speeds = {t._("{n} days per second").format(n=n): n for n in SPEEDS}
+    solara.Select(
+        label=t._("speed"),
+        values=list(speeds),
+        value=next(k for k, v in speeds.items() if v == speed.value),
+        on_value=lambda label: speed.set(speeds[label]),
+        dense=True,
+        style={"max-width": "190px"},
+    )
+    solara.Button(t._("Restart"), on_click=on_reset, icon_name="mdi-restart", text=True)
 
 
-# -------------------------------------------------------------- controls
 @solara.component
-def ScenarioControls(settings: solara.Reactive[Settings], model: solara.Reactive[Any]) -> None:
-    """Scenario picker, seed, barrier intensities and levers; a change rebuilds the model."""
+def Sidebar(settings: Settings, t: Translator, on_settings: Any, error: str, on_error: Any) -> None:
+    """The scenario, the seed, each barrier's intensity and the levers, in the domain's words."""
     files = scenario_files()
-    error, set_error = solara.use_state("")
-    current, text = settings.value.path, settings.value.text
+    current, text = settings.path, settings.text
     base = solara.use_memo(
         lambda: control_values(Settings(current, text=text).scenario()), [current, text]
     )
-    values = {**base, **settings.value.values}
-
-    note, set_note = solara.use_state("")
-
-    def apply(new: Settings) -> None:
-        try:
-            cls = model_class(new)
-        except ScenarioError as exc:
-            set_error(str(exc))
-            return
-        set_error("")
-        # Mesa's controls stay disabled once a run has ended, until Reset is pressed
-        set_note("" if model.value.running else "Rebuilt: press Reset to enable Step and Play.")
-        settings.set(new)
-        model.set(cls())
-
-    def pick(path: str) -> None:
-        apply(Settings(path, settings.value.seed))
+    values = {**base, **settings.values}
 
     def upload(file: FileInfo) -> None:
         name = Path(file["name"]).name[:100] or "uploaded file"
         try:
-            text = read_upload(name, file["size"], file["file_obj"])
+            content = read_upload(name, file["size"], file["file_obj"])
         except ScenarioError as exc:
-            set_error(str(exc))
+            on_error(str(exc))
             return
-        apply(Settings(name, settings.value.seed, text=text))
+        on_settings(Settings(name, settings.seed, text=content))
 
     def set_value(key: str, value: Any) -> None:
-        apply(replace(settings.value, values={**settings.value.values, key: value}))
+        on_settings(replace(settings, values={**settings.values, key: value}))
 
-    with solara.Card("Scenario"):
+    with solara.Card(t._("Scenario")):
         names = {Path(f).name: f for f in files}
-        shown = Path(current).name if text is None else f"{current} (uploaded)"
+        shown = settings.name if text is None else t._("{name} (uploaded)").format(name=current)
         solara.Select(
-            label="scenario file",
+            label=t._("scenario file"),
             values=list(names) if shown in names else [shown, *names],
             value=shown,
-            on_value=lambda name: pick(names[name]) if name in names else None,
+            on_value=lambda name: (
+                on_settings(Settings(names[name], settings.seed)) if name in names else None
+            ),
         )
-        solara.FileDrop(label="or drop a scenario file (.toml) here to upload it", on_file=upload)
+        solara.FileDrop(label=t._("or drop a scenario file (.toml) here"), on_file=upload)
         solara.InputInt(
-            "seed",
-            value=settings.value.seed,
-            on_value=lambda s: apply(replace(settings.value, seed=int(s))),
+            t._("seed (the same seed gives the same run)"),
+            value=settings.seed,
+            on_value=lambda s: on_settings(replace(settings, seed=int(s))),
         )
         if error:
             solara.Error(error)
-        if note:
-            solara.Info(note)
-    with solara.Card("Barriers (intensity; 0 = off)"):
-        for b in BARRIER_NAMES:
-            key = f"barriers.{b}.intensity"
-            solara.SliderFloat(
-                f"{b.replace('_', ' ')}: {float(values[key]):.2f}",
-                value=float(values[key]),
-                min=0.0,
-                max=1.0,
-                step=0.05,
-                on_value=lambda v, key=key: set_value(key, v),
-            )
-    with solara.Card("Levers"):
-        for key, (label, lo, hi, step) in LEVERS.items():
-            if key not in values:
-                continue
-            is_int = key == "agencies.hub.staff"
-            slider = solara.SliderInt if is_int else solara.SliderFloat
-            slider(
-                f"{label}: {values[key]:g}",
-                value=int(values[key]) if is_int else float(values[key]),
-                min=int(lo) if is_int else lo,
-                max=int(hi) if is_int else hi,
-                step=int(step) if is_int else step,
-                on_value=lambda v, key=key: set_value(key, v),
-            )
-        solara.Checkbox(
-            label="shared case information system",
-            value=bool(values["shared_case_system"]),
-            on_value=lambda v: set_value("shared_case_system", bool(v)),
+        filename = f"{Path(settings.name).stem}-app.toml"
+        solara.FileDownload(
+            lambda: saved_scenario(settings, t, filename),
+            filename=filename,
+            label=t._("Save as a scenario file"),
+            mime_type="application/toml",
         )
+    barriers = [k for k in CONTROLS if k.startswith("barriers.")]
+    levers = [k for k in CONTROLS if not k.startswith("barriers.") and k in values]
+    for title, keys in ((t._("Barriers"), barriers), (t._("Levers"), levers)):
+        with solara.Card(title):
+            for key in keys:
+                _Slider(key, values[key], t, set_value)
+            if title == t._("Levers"):
+                solara.Checkbox(
+                    label=t._("shared case information system"),
+                    value=bool(values[SHARED_CASE_SYSTEM]),
+                    on_value=lambda v: set_value(SHARED_CASE_SYSTEM, bool(v)),
+                )
+                solara.Text(
+                    t._(
+                        "Referrals and reports go through one system that the agencies "
+                        "using it share."
+                    ),
+                    classes=["collabsim-help"],
+                )
+
+
+@solara.component
+def _Slider(key: str, value: Any, t: Translator, set_value: Any) -> None:
+    c = CONTROLS[key]
+    shown = t.number(value, 0) if c.integer else t.number(float(value), 2)
+    label = f"{t.marked(c.label)}: {shown}"
+    with solara.Tooltip(t.marked(c.help)), solara.Column(gap="0px", classes=["collabsim-control"]):
+        solara.Text(label, classes=["collabsim-label"])
+        if c.integer:
+            solara.SliderInt(
+                    "", value=int(value), min=int(c.low), max=int(c.high), step=int(c.step),
+                    on_value=lambda v: set_value(key, v), thumb_label=False,
+                )  # fmt: skip
+        else:
+            solara.SliderFloat(
+                    "", value=float(value), min=c.low, max=c.high, step=c.step,
+                    on_value=lambda v: set_value(key, v), thumb_label=False,
+                )  # fmt: skip
+        solara.Text(f"{t.marked(c.help)} ({t.marked(c.unit)})", classes=["collabsim-help"])
+
+
+CSS = """
+.collabsim-bar { position: sticky; top: 0; z-index: 10; background: white;
+  border-bottom: 1px solid #ddd; padding: 4px 16px; align-items: center; flex-wrap: wrap;
+  box-shadow: 0 1px 4px rgba(0, 0, 0, 0.08); }
+.collabsim-bar .v-input { margin-top: 0; padding-top: 0; }
+.collabsim-title { font-size: 1.3rem; font-weight: 600; margin-right: 16px; }
+.collabsim-body { align-items: flex-start; flex-wrap: nowrap; padding: 12px; }
+.collabsim-side { flex: 0 0 340px; max-width: 340px; }
+.collabsim-main { flex: 1 1 auto; min-width: 0; }
+.collabsim-help { font-size: 0.8rem; color: #555; line-height: 1.2; display: block;
+  margin-bottom: 8px; }
+.collabsim-label { font-size: 0.95rem; display: block; margin-top: 6px; }
+.collabsim-control .v-input { margin-top: -4px; }
+.collabsim-clock { font-weight: 600; margin-right: 12px; white-space: nowrap; }
+.collabsim-downloads .v-btn { min-width: 0; }
+.collabsim-main .v-card { overflow-x: auto; }
+"""
 
 
 @solara.component
 def Page() -> None:
     """The app's page; everything here is per browser session."""
-    settings = solara.use_reactive(Settings(default_scenario()))
-    solara.use_effect(lambda: _release_memory_soon, [])  # runs when the session closes
-    first = solara.use_memo(lambda: model_class(settings.value)(), [])
-    model = solara.use_reactive(first)
-    with solara.Sidebar():
-        ScenarioControls(settings, model)
-    SolaraViz(
-        model,
-        components=[
-            (NetworkView, 0),
-            (ChartsView, 0),
-            (KeyNumbers, 0),
-            (CaseTracer, 1),
-            (ComparePage, 2),
-        ],
-        model_params={},
-        name="collabsim",
-        play_interval=50,
-        render_interval=5,
+    lang, set_lang = solara.use_state(default_language())
+    t = translator(lang)
+    first = solara.use_memo(lambda: _Run(Settings(default_scenario())), [])
+    run, set_run = solara.use_state(first)
+    # plain reactive values (not use_reactive, whose change redraws this whole page): only
+    # the views that read them redraw when the run moves
+    tick = solara.use_memo(lambda: solara.reactive(0), [])
+    playing = solara.use_memo(lambda: solara.reactive(False), [])
+    speed = solara.use_memo(lambda: solara.reactive(SPEEDS[1]), [])
+    pending, set_pending = solara.use_state(None)  # settings waiting for "discard the run?"
+    error, set_error = solara.use_state("")
+    tab, set_tab = solara.use_state(0)
+    kept, set_kept = solara.use_state(0)  # times a settings change was declined
+    solara.use_effect(lambda: release_memory_soon, [])  # runs when the session closes
+
+    def restart(settings: Settings) -> None:
+        try:
+            new = _Run(settings)
+        except ScenarioError as exc:
+            set_error(str(exc))
+            return
+        playing.set(False)
+        set_error("")
+        set_pending(None)
+        set_run(new)
+
+    def keep() -> None:
+        set_pending(None)
+        set_kept(kept + 1)
+
+    def ask(settings: Settings) -> None:
+        if run.model.steps == 0:
+            restart(settings)
+        else:
+            playing.set(False)
+            set_pending(settings)
+
+    solara.Style(CSS)
+    solara.Title("collabsim")
+    with solara.Row(classes=["collabsim-bar"], gap="8px"):
+        solara.Text("collabsim", classes=["collabsim-title"])
+        RunControls(run, t, tick, playing, speed, lambda: restart(run.settings))
+        solara.ToggleButtonsSingle(
+            value=lang.upper(),
+            values=[code.upper() for code in LANGUAGES],
+            on_value=lambda code: set_lang(code.lower()),
+            dense=True,
+        )
+    solara.lab.ConfirmationDialog(
+        pending is not None,
+        title=t._("Start a new run?"),
+        content=t._(
+            "The run is at day {day}. The new settings start a new run from day 0; the run so "
+            "far is discarded."
+        ).format(day=t.number(run.model.steps)),
+        ok=t._("Start a new run"),
+        cancel=t._("Keep this run"),
+        on_ok=lambda: restart(pending) if pending is not None else None,
+        on_cancel=keep,
     )
+    pages = (
+        t._("Watch a run"),
+        t._("Trace a case"),
+        t._("Compare scenarios"),
+        t._("Explore uncertainty"),
+    )
+    with solara.Row(classes=["collabsim-body"], gap="16px"):
+        # the sidebar is drawn anew after "keep this run", so that its controls show the run's
+        # settings again (a new container type makes new widgets: reacton keeps them otherwise)
+        with (
+            solara.Column(classes=["collabsim-side"]),
+            solara.Div() if kept % 2 else solara.Column(gap="0px"),
+        ):
+            Sidebar(run.settings, t, ask, error, set_error)
+        with (
+            solara.Column(classes=["collabsim-main"]),
+            solara.lab.Tabs(value=tab, on_value=set_tab, lazy=True),
+        ):
+            with solara.lab.Tab(pages[0]):
+                WatchPage(run.model, run.baseline, t, tick)
+            with solara.lab.Tab(pages[1]):
+                TracePage(run.model, t, tick)
+            with solara.lab.Tab(pages[2]):
+                ComparePage(run.settings, t)
+            with solara.lab.Tab(pages[3]):
+                ExplorePage(run.settings, t)

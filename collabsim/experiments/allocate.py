@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.errors import InputError
+from collabsim.i18n import _
 
 __all__ = ["Allocation", "allocate"]
 
@@ -73,7 +74,8 @@ def allocate(
     """
     for column in (output, "cost_per_year"):
         if column not in effects.columns:
-            raise InputError("allocate", [f"the exploration has no {column!r}"])
+            problem = _("the exploration has no {column}").format(column=repr(column))
+            raise InputError("allocate", [problem])
     sign = 1.0 if better == "min" else -1.0
     rows = []
     for policy, g in effects.groupby("policy", sort=False):

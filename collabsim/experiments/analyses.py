@@ -30,6 +30,7 @@ from collabsim.experiments.execution import (
 from collabsim.experiments.shapley import shapley_values
 from collabsim.experiments.stats import describe, welch
 from collabsim.experiments.store import Experiment
+from collabsim.i18n import _, translator
 from collabsim.loading import scenario_hash
 from collabsim.scenario import BARRIER_NAMES, Scenario, parameters
 
@@ -163,7 +164,7 @@ def compare(
     hashes = {"A": scenario_hash(pa), "B": scenario_hash(pb)}
     stored = run_experiment(
         out,
-        Experiment(name, hashes, seed, label=f"{pa.name} and {pb.name}"),
+        Experiment(name, hashes, seed, label=_("{a} and {b}").format(a=pa.name, b=pb.name)),
         [("A", pa, seeds_a), ("B", pb, seeds_b)],
         add=add,
         workers=workers,
@@ -266,8 +267,12 @@ def attribute_across(
     base = resolve_scenario(scenario)
     found = {u.name: u for u in uncertainties(base)}
     if key not in found:
-        known = ", ".join(found) or "none"
-        raise ValueError(f"the scenario gives no range for {key!r} (its ranges: {known})")
+        if not found:
+            raise ValueError(
+                _("the scenario gives no range for {key} (its ranges: none)").format(key=repr(key))
+            )
+        problem = _("the scenario gives no range for {key} (its ranges: {known})")
+        raise ValueError(problem.format(key=repr(key), known=", ".join(found)))
     rng = found[key]
     outputs = list(outputs)
     folder = Path(out)
@@ -290,7 +295,7 @@ def attribute_across(
     for point, result in attributions.items():
         for o in outputs:
             rank = {b: k + 1 for k, b in enumerate(result.ranking(o))}
-            for _, r in result.table[result.table["output"] == o].iterrows():
+            for _i, r in result.table[result.table["output"] == o].iterrows():
                 rows.append(
                     {"point": point, key: values[point], "barrier": r["barrier"], "output": o,
                      "days": r["days"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
@@ -343,7 +348,7 @@ def attribute(
     n = len(barriers)
     unknown = set(barriers) - set(BARRIER_NAMES)
     if unknown:
-        raise ValueError(f"unknown barriers: {sorted(unknown)}")
+        raise ValueError(_("unknown barriers: {barriers}").format(barriers=sorted(unknown)))
     seeds = replicate_seeds(seed, reps)
     arms: list[Arm] = []
     for mask in range(2**n):
@@ -351,7 +356,7 @@ def attribute(
         arms.append((_mask_arm(mask), resolve_scenario(base, off), seeds))
     stored = run_experiment(
         out,
-        Experiment("attribute", {a: scenario_hash(p) for a, p, _ in arms}, seed, label=base.name),
+        Experiment("attribute", {a: scenario_hash(p) for a, p, _s in arms}, seed, label=base.name),
         arms,
         keep_timeseries=False,
         add=add,
@@ -363,7 +368,10 @@ def attribute(
     runs = stored.runs
     failed = runs[runs["status"] == "failed"]
     if len(failed):
-        raise RuntimeError(f"{len(failed)} runs failed, e.g. {failed['error'].iloc[0]}")
+        problem = _("{n} runs failed, e.g. {error}")
+        raise RuntimeError(
+            problem.format(n=translator().number(len(failed)), error=failed["error"].iloc[0])
+        )
     outputs = list(outputs)
     value = {
         (arm, rep): row

@@ -23,6 +23,7 @@ import pandas as pd
 
 from collabsim.experiments.execution import Arm, replicate_seeds, run_experiment
 from collabsim.experiments.store import Experiment
+from collabsim.i18n import _, translator
 from collabsim.loading import ScenarioError, load_raw, scenario_from_dict, scenario_hash
 from collabsim.scenario import Scenario
 
@@ -235,11 +236,11 @@ def calibrate(
     base = scenario_from_dict(raw, str(path))
     missing = [c for c in CITY_ORDER if c not in base.arrivals.cases_per_year]
     if base.pathway.kind != "plan" or missing:
-        raise ScenarioError(
-            str(path),
-            ["calibrate fits a Jakarta scenario: it needs pathway.kind = 'plan' and the cities "
-             f"{CITY_ORDER} in arrivals.cases_per_year"],
-        )  # fmt: skip
+        problem = _(
+            "calibrate fits a Jakarta scenario: it needs pathway.kind = 'plan' and the cities "
+            "{cities} in arrivals.cases_per_year"
+        )
+        raise ScenarioError(str(path), [problem.format(cities=CITY_ORDER)])
     names = list(FACTORS)
     seeds = replicate_seeds(seed, reps)
     first = samples - samples // 2
@@ -253,7 +254,7 @@ def calibrate(
         arms: list[Arm] = [(f"s{number}p{k:03d}", sc, seeds) for k, sc in enumerate(scenarios)]
         identity = Experiment(
             "calibrate",
-            {arm: scenario_hash(sc) for arm, sc, _ in arms},
+            {arm: scenario_hash(sc) for arm, sc, _s in arms},
             seed,
             design=f"stage {number} of {samples} samples",
             label=base.name,
@@ -271,9 +272,11 @@ def calibrate(
             size_check=size_check,
         )
         if stored.failed:
-            raise RuntimeError(f"{len(stored.failed)} calibration runs failed: {stored.failed[:3]}")
+            problem = _("{n} calibration runs failed: {runs}")
+            n = translator().number(len(stored.failed))
+            raise RuntimeError(problem.format(n=n, runs=stored.failed[:3]))
         summaries = stored.runs.to_dict("records")
-        for k, ((arm, scenario, _), factors) in enumerate(zip(arms, points, strict=True)):
+        for k, ((arm, scenario, _s), factors) in enumerate(zip(arms, points, strict=True)):
             mine = [r for r in summaries if r["arm"] == arm]
             outputs = mean_outputs(mine, scenario)
             value = loss(outputs)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from collabsim.errors import InputError
+from collabsim.i18n import _, translator
 
 __all__ = ["Discovery", "Question", "discover", "parse_question"]
 
@@ -69,10 +70,11 @@ def parse_question(text: str, output: str = "handling_days_median") -> Question:
     """
     m = _QUESTION.match(text)
     if m is None:
-        raise InputError(
-            "question", [f"{text!r}: expected e.g. 'shared-case-system < more-hub-staff' or "
-                         "'baseline:follow_up_within_norm_share < 0.8'"]
-        )  # fmt: skip
+        problem = _(
+            "{question}: expected e.g. 'shared-case-system < more-hub-staff' or "
+            "'baseline:follow_up_within_norm_share < 0.8'"
+        )
+        raise InputError("question", [problem.format(question=repr(text))])
     left, op, right = m.groups()
     try:
         return Question(text, _side(left, output), op, None, float(right))
@@ -82,7 +84,7 @@ def parse_question(text: str, output: str = "handling_days_median") -> Question:
 
 def _side(text: str, output: str) -> tuple[str, str]:
     """``policy[:output]`` as (policy, output)."""
-    policy, _, named = text.partition(":")
+    policy, _colon, named = text.partition(":")
     return policy, named or output
 
 
@@ -90,9 +92,11 @@ def _values(levels: pd.DataFrame, policy: str, output: str) -> pd.Series:
     rows = levels[levels["policy"] == policy]
     if not len(rows):
         known = ", ".join(dict.fromkeys(levels["policy"]))
-        raise InputError("question", [f"no policy {policy!r} (there are: {known})"])
+        problem = _("no policy {policy} (there are: {known})")
+        raise InputError("question", [problem.format(policy=repr(policy), known=known)])
     if output not in rows.columns:
-        raise InputError("question", [f"no output {output!r} in the exploration"])
+        problem = _("no output {output} in the exploration")
+        raise InputError("question", [problem.format(output=repr(output))])
     values = rows.set_index("future")[output].astype(float)
     if output.startswith("handling_days_"):  # a quantile not reached lies beyond the run
         values = values.fillna(np.inf)
@@ -167,19 +171,22 @@ def discover(
             from ema_workbench.analysis import feature_scoring, prim
     except ImportError:
         raise InputError(
-            "discovery", ["needs the EMA Workbench: pip install 'collabsim[discovery]'"]
+            "discovery", [_("needs the EMA Workbench: pip install 'collabsim[discovery]'")]
         ) from None
     y = question.holds(levels)
     x = futures.set_index("future").loc[y.index]
     x = x.loc[:, x.nunique() > 1].astype(float)
     if y.all() or not y.any():
+        t = translator()
+        problem = _("{question} holds in {true} of {futures} futures: nothing to explain")
         raise InputError(
             "question",
-            [f"{question.text!r} holds in {int(y.sum())} of {len(y)} futures: nothing to explain"],
-        )
+            [problem.format(question=repr(question.text), true=t.number(int(y.sum())),
+                            futures=t.number(len(y)))],
+        )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scores, _ = feature_scoring.get_ex_feature_scores(
+        scores, _models = feature_scoring.get_ex_feature_scores(
             x.reset_index(drop=True), y.to_numpy().astype(int), random_state=seed
         )
         kept = [str(u) for u in scores.index[:top]]  # PRIM on the assumptions that matter most

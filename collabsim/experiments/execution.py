@@ -30,6 +30,7 @@ import pandas as pd
 from collabsim.api import run as run_one
 from collabsim.errors import InputError
 from collabsim.experiments.store import Experiment, ResultsStore, StoredRun
+from collabsim.i18n import _
 from collabsim.limits import check_fits
 from collabsim.loading import scenario_hash
 from collabsim.scenario import Scenario
@@ -286,15 +287,17 @@ def _execute_dask(
     try:
         from distributed import Client, as_completed
     except ImportError as exc:  # pragma: no cover - dask is a dependency
-        raise RuntimeError("Dask execution needs the 'distributed' package") from exc
+        raise RuntimeError(_("Dask execution needs the 'distributed' package")) from exc
     try:
         client = Client(scheduler, timeout="30s")
     except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address
+        problem = _(
+            "no Dask scheduler answers at {address} ({error}). Start one (dask scheduler --host "
+            "127.0.0.1) and give its tcp://host:port, or leave --scheduler out"
+        )
         raise InputError(
-            "--scheduler",
-            [f"no Dask scheduler answers at {scheduler!r} ({exc}). Start one (dask scheduler "
-             "--host 127.0.0.1) and give its tcp://host:port, or leave --scheduler out"],
-        ) from None  # fmt: skip
+            "--scheduler", [problem.format(address=repr(scheduler), error=exc)]
+        ) from None
     with client:
         futures = [client.submit(_execute, spec, key=spec.key, pure=False) for spec in pending]
         for fut in as_completed(futures):

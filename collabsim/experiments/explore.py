@@ -42,8 +42,10 @@ from collabsim.experiments.execution import (
     run_experiment,
 )
 from collabsim.experiments.store import Experiment
+from collabsim.i18n import N_, Translator, _, marked, translator
 from collabsim.loading import ScenarioError, scenario_hash
 from collabsim.scenario import Scenario, parameters
+from collabsim.terms import term
 
 __all__ = [
     "BASELINE", "GOALS", "Exploration", "each_future", "explore", "in_future", "own_ranges",
@@ -164,12 +166,12 @@ def explore(
         ScenarioError: if a future makes a scenario invalid (naming the future).
     """
     if BASELINE in policies:
-        raise InputError("policies", [f"{BASELINE!r} names doing nothing; call it otherwise"])
+        raise InputError("policies", [_baseline_taken()])
     fixed = dict(overrides or {})
     scenario = resolve_scenario(base, fixed)
     dims = uncertainties(scenario)
     if not dims:
-        raise InputError(scenario.name, ["ranges: none to draw futures from"])
+        raise InputError(scenario.name, [no_ranges()])
     arms_of = {BASELINE: scenario} | {
         name: resolve_scenario(p, fixed) for name, p in policies.items()
     }
@@ -195,10 +197,12 @@ def explore(
         out,
         Experiment(
             "explore",
-            {arm: scenario_hash(s) for arm, s, _ in arms},
+            {arm: scenario_hash(s) for arm, s, _s in arms},
             seed,
             design=design,
-            label=f"{futures} futures of {scenario.name}",
+            label=_("{futures} futures of {scenario}").format(
+                futures=translator().number(futures), scenario=scenario.name
+            ),
         ),
         arms,
         keep_timeseries=False,
@@ -213,7 +217,9 @@ def explore(
         goals = {o: way for o, way in GOALS.items() if o in present}
     unknown = [o for o in goals if o not in present]
     if unknown and len(stored.runs):
-        raise InputError("goals", [f"unknown outputs {unknown} (the runs are kept)"])
+        raise InputError(
+            "goals", [_("unknown outputs {outputs} (the runs are kept)").format(outputs=unknown)]
+        )
     effects = _effects(stored.runs, futures, list(arms_of), goals)
     overall = [o for o in outputs_of(stored.runs).columns if not o.startswith("by_")]
     levels = _levels(stored.runs, futures, list(arms_of), overall)
@@ -221,6 +227,16 @@ def explore(
         table, levels, effects, _summary(effects, goals), dict(goals), seeds, stored.failed,
         stored.damaged,
     )  # fmt: skip
+
+
+def _baseline_taken() -> str:
+    """The problem of an intervention named like doing nothing."""
+    return _("{name} names doing nothing; call it otherwise").format(name=repr(BASELINE))
+
+
+def no_ranges() -> str:
+    """The problem of a baseline without ranges to draw futures from."""
+    return "ranges: " + _("none to draw futures from")
 
 
 def own_ranges(policy: Scenario, base: Scenario, own: set[str]) -> list[Uncertainty]:
@@ -257,11 +273,11 @@ def in_future(f: int, scenario: Scenario, name: str) -> Iterator[None]:
     try:
         yield
     except ScenarioError as exc:
-        raise ScenarioError(
-            f"future {f} of {scenario.name}", [f"{name}: {p}" for p in exc.problems]
-        ) from None
+        where = _("future {number} of {scenario}").format(number=f, scenario=scenario.name)
+        raise ScenarioError(where, [f"{name}: {p}" for p in exc.problems]) from None
     except ValueError as exc:
-        raise ScenarioError(f"future {f} of {scenario.name}", [f"{name}: {exc}"]) from None
+        where = _("future {number} of {scenario}").format(number=f, scenario=scenario.name)
+        raise ScenarioError(where, [f"{name}: {exc}"]) from None
 
 
 def owned(policy: Scenario, base: Mapping[str, float]) -> set[str]:
@@ -362,6 +378,10 @@ def write_report(
 ) -> list[Path]:
     """Write the exploration's tables, figures and a Markdown and an HTML report (all or none).
 
+    The reports are in the language in use (headings, notes, table headers,
+    the outputs' names and the numbers); the CSV tables keep their column
+    names and values as data.
+
     Args:
         result: what :func:`explore` found.
         folder: where to write.
@@ -373,6 +393,7 @@ def write_report(
     from collabsim.files import staged
     from collabsim.plots import plot_effects, plot_frontier, plot_regret
 
+    t = translator()
     outputs = list(result.goals)
     futures = len(result.futures)
     reps = len(result.seeds)
@@ -388,37 +409,46 @@ def write_report(
         if priced:
             frontier = allocate(result.effects, first, result.goals[first], math.inf).table
             plot_frontier(frontier, first, stage / "frontier.png")
-        table = result.summary.round(4)
-        found = [_discovery_text(d) for d in discoveries]
-        intro = (
-            f"{futures} futures drawn by Latin hypercube sampling over "
-            f"{len(result.futures.columns) - 1} ranges (the baseline's, and each policy's own "
-            "on what it changes); in each, the baseline and every policy "
-            f"ran {reps} replication(s) with the same seeds (common random numbers). An effect "
-            "is the policy's mean minus the baseline's; the best choice in a future is the one "
-            "with the most favourable effect (doing nothing, the baseline, included; ties count "
-            "for each), and regret is how far a policy falls short of the best in that future."
-        )
+        header, rows = _summary_rows(result.summary, t)
+        found = [_discovery_text(d, t) for d in discoveries]
+        intro = _(
+            "{futures} futures drawn by Latin hypercube sampling over {ranges} ranges (the "
+            "baseline's, and each policy's own on what it changes); in each, the baseline and "
+            "every policy ran {reps} replication(s) with the same seeds (common random numbers). "
+            "An effect is the policy's mean minus the baseline's; the best choice in a future is "
+            "the one with the most favourable effect (doing nothing, the baseline, included; ties "
+            "count for each), and regret is how far a policy falls short of the best in that "
+            "future."
+        ).format(
+            futures=t.number(futures), ranges=t.number(len(result.futures.columns) - 1),
+            reps=t.number(reps),
+        )  # fmt: skip
+        reproduce = _("Reproduce with:")
+        seeds = _("Replicate seeds: {seeds}.").format(seeds=", ".join(map(str, result.seeds)))
         figures = ["effects", "regret", *(["frontier"] if priced else [])]
-        notes = {"frontier": _FRONTIER.format(first)}
-        md = [f"# {title}", intro, f"Reproduce with:\n\n    {command}",
-              f"Replicate seeds: {result.seeds}."]  # fmt: skip
+        alt = {"effects": N_("effects"), "regret": N_("regret"), "frontier": N_("frontier")}
+        notes = {"frontier": _frontier_note(first)}
+        md = [f"# {title}", intro, f"{reproduce}\n\n    {command}", seeds]
         html = [f"<h1>{escape(title)}</h1>", f"<p>{escape(intro)}</p>",
-                f"<p>Reproduce with:</p><pre>{escape(command)}</pre>",
-                f"<p>Replicate seeds: {escape(str(result.seeds))}.</p>"]  # fmt: skip
+                f"<p>{escape(reproduce)}</p><pre>{escape(command)}</pre>",
+                f"<p>{escape(seeds)}</p>"]  # fmt: skip
         for name in figures:
-            md += [f"![{name}]({name}.png)", *([notes[name]] if name in notes else [])]
-            html += [f"<img src='{name}.png' alt='{name}'>",
+            label = marked(alt[name])
+            md += [f"![{label}]({name}.png)", *([notes[name]] if name in notes else [])]
+            html += [f"<img src='{name}.png' alt='{escape(label)}'>",
                      *([f"<p>{escape(notes[name])}</p>"] if name in notes else [])]  # fmt: skip
-        md += ["## Per policy and output", _markdown(table)]
-        html += ["<h2>Per policy and output</h2>", table.to_html(index=False)]
-        for question, text, box in found:
-            md += [f"## When does {question} hold?", text, _markdown(box)]
-            html += [f"<h2>When does {escape(question)} hold?</h2>", f"<p>{escape(text)}</p>",
-                     box.to_html(index=False)]  # fmt: skip
+        heading = _("Per policy and output")
+        md += [f"## {heading}", _markdown(header, rows)]
+        html += [f"<h2>{escape(heading)}</h2>", _html(header, rows)]
+        for question, text, (box_header, box_rows) in found:
+            asked = _("When does {question} hold?").format(question=question)
+            md += [f"## {asked}", text, _markdown(box_header, box_rows)]
+            html += [f"<h2>{escape(asked)}</h2>", f"<p>{escape(text)}</p>",
+                     _html(box_header, box_rows)]  # fmt: skip
         (stage / "report.md").write_text("\n\n".join(md) + "\n")
         (stage / "report.html").write_text(
-            f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<!doctype html><html lang='{t.lang}'><head><meta charset='utf-8'>"
+            f"<title>{escape(title)}</title>"
             "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
             "td,th{padding:2px 8px;text-align:right}</style></head><body>"
             + "\n".join(html)
@@ -428,30 +458,94 @@ def write_report(
     return [folder / name for name in names]
 
 
-_FRONTIER = (
-    "The frontier: each policy's extra cost a year (90th percentile over the futures) against "
-    "its effect on {} in the worst decile of futures; `collabsim allocate` picks the best buy "
-    "for a budget."
-)
+def _frontier_note(output: str) -> str:
+    """The note under the frontier's figure."""
+    return _(
+        "The frontier: each policy's extra cost a year (90th percentile over the futures) "
+        "against its effect on {output} in the worst decile of futures; `collabsim allocate` "
+        "picks the best buy for a budget."
+    ).format(output=term(output))
 
 
-def _discovery_text(d: Discovery) -> tuple[str, str, pd.DataFrame]:
-    """A discovery's question, a sentence on its box, and the box's table."""
+Table = tuple[list[str], list[list[str]]]
+"""A table for people: its header and its rows, every cell text."""
+
+
+_BETTER = {"min": N_("lower"), "max": N_("higher")}
+"""Which way is better, for people."""
+
+
+def _summary_rows(summary: pd.DataFrame, t: Translator) -> Table:
+    """The summary as a table for people: translated headers, outputs' names, numbers."""
+    header = [
+        _("policy"), _("output"), _("better"), _("futures counted"), _("effect, mean"),
+        _("effect, p10"), _("effect, p50"), _("effect, p90"), _("best in (share of futures)"),
+        _("regret, mean"), _("regret, p90"),
+    ]  # fmt: skip
+    rows = [
+        [str(r["policy"]), term(str(r["output"]), t), marked(_BETTER.get(str(r["better"]), "")),
+         t.number(int(r["n"])), *(_num(r[c], t) for c in
+                                  ("effect_mean", "effect_p10", "effect_p50", "effect_p90")),
+         _share(r["best_share"], t), _num(r["regret_mean"], t), _num(r["regret_p90"], t)]
+        for r in summary.to_dict("records")
+    ]  # fmt: skip
+    return header, rows
+
+
+def _num(value: Any, t: Translator) -> str:
+    """A number for the report: about four significant digits, no trailing zeros.
+
+    ``1.250.000``, ``3,422``, ``0,9``, ``0,0125`` (Indonesian); NaN reads ``t/a``.
+    """
+    from babel.numbers import format_decimal
+
+    v = float(value)
+    if math.isnan(v):
+        return t.number(None)
+    size = abs(v)
+    digits = 0 if size >= 100 or size == 0 else min(4, 3 - math.floor(math.log10(size)))
+    return format_decimal(v, format="#,##0." + "#" * digits if digits else "#,##0", locale=t.locale)
+
+
+def _share(value: Any, t: Translator) -> str:
+    """A share as a percentage (or n/a)."""
+    v = float(value)
+    return t.number(None) if math.isnan(v) else t.percent(v)
+
+
+def _discovery_text(d: Discovery, t: Translator) -> tuple[str, str, Table]:
+    """A discovery's question, a sentence on its box, and the box as a table for people."""
     top = ", ".join(d.importance["uncertainty"].head(3))
-    text = (
-        f"It holds in {d.true} of {d.futures} futures. PRIM's box below (the assumptions it "
-        f"restricts, within their whole ranges) holds {d.coverage:.0%} of them (coverage), and "
-        f"it holds in {d.density:.0%} of the futures inside the box (density; the box has "
-        f"{d.mass:.0%} of all futures). The assumptions that tell them apart most (extra "
-        f"trees): {top}."
-    )
-    return d.question.text, text, d.box.round(4)
+    text = _(
+        "It holds in {true} of {futures} futures. PRIM's box below (the assumptions it restricts, "
+        "within their whole ranges) holds {coverage} of them (coverage), and it holds in "
+        "{density} of the futures inside the box (density; the box has {mass} of all futures). "
+        "The assumptions that tell them apart most (extra trees): {top}."
+    ).format(
+        true=t.number(d.true), futures=t.number(d.futures), coverage=t.percent(d.coverage),
+        density=t.percent(d.density), mass=t.percent(d.mass), top=top,
+    )  # fmt: skip
+    header = [
+        _("assumption"), _("box: low"), _("box: high"), _("whole range: low"),
+        _("whole range: high"), _("qp (quasi-p-value)"),
+    ]  # fmt: skip
+    rows = [
+        [str(r["uncertainty"]),
+         *(_num(r[c], t) for c in ("low", "high", "range_low", "range_high", "qp"))]
+        for r in d.box.to_dict("records")
+    ]  # fmt: skip
+    return d.question.text, text, (header, rows)
 
 
-def _markdown(table: pd.DataFrame) -> str:
+def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A table as Markdown."""
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |"]
-    lines.append("|" + "---|" * len(table.columns))
-    lines += ["| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in row) + " |"
-              for row in table.itertuples(index=False)]  # fmt: skip
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _html(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table as HTML."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

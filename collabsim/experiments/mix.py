@@ -48,12 +48,14 @@ from collabsim.experiments.explore import (
     GOALS,
     each_future,
     in_future,
+    no_ranges,
     own_ranges,
     owned,
     sample_futures,
 )
 from collabsim.experiments.explore import _effects as effects_of
 from collabsim.experiments.store import Experiment
+from collabsim.i18n import _, translator
 from collabsim.loading import scenario_hash
 from collabsim.scenario import Scenario, parameters
 
@@ -97,9 +99,10 @@ def check_mix(base: Scenario, levers: Mapping[str, Scenario], staff: Mapping[str
             is not the baseline's.
     """
     if not levers and not any(staff.values()):
-        raise InputError("mix", ["nothing to mix: give interventions or --staff KIND=MOST"])
+        raise InputError("mix", [_("nothing to mix: give interventions or --staff KIND=MOST")])
     if BASELINE in levers:
-        raise InputError("levers", [f"{BASELINE!r} names doing nothing; call it otherwise"])
+        problem = _("{name} names doing nothing; call it otherwise")
+        raise InputError("levers", [problem.format(name=repr(BASELINE))])
     compose(base, levers, dict.fromkeys(staff, 0))
 
 
@@ -133,17 +136,18 @@ def compose(
             if _adds(key, numbers, value):
                 changes[key] = changes.get(key, numbers[key]) + value - numbers[key]
             elif key in changes and changes[key] != value:
-                raise InputError(
-                    "mix",
-                    [f"{key}: {setter[key]} sets {changes[key]!r} and {name} sets {value!r}; "
-                     "they cannot be mixed"],
-                )  # fmt: skip
+                problem = _("{one} sets {first} and {other} sets {second}; they cannot be mixed")
+                text = problem.format(
+                    one=setter[key], first=repr(changes[key]), other=name, second=repr(value)
+                )
+                raise InputError("mix", [f"{key}: {text}"])
             else:
                 changes[key], setter[key] = value, name
     for kind, n in (staff or {}).items():
         key = f"agencies.{kind}.staff"
         if key not in numbers:
-            raise InputError("staff", [f"{kind!r} is no agency kind of {base.name}"])
+            problem = _("{kind} is no agency kind of {scenario}")
+            raise InputError("staff", [problem.format(kind=repr(kind), scenario=base.name)])
         changes[key] = changes.get(key, numbers[key]) + n
     changes["name"] = " & ".join([base.name, *_parts(levers, staff or {})])
     return resolve_scenario(base, changes)
@@ -262,7 +266,7 @@ def search_mix(
     resolved = {n: resolve_scenario(p, fixed) for n, p in levers.items()}
     check_mix(scenario, resolved, staff or {})
     if not uncertainties(scenario):
-        raise InputError(scenario.name, ["ranges: none to draw futures from"])
+        raise InputError(scenario.name, [no_ranges()])
     space = _Space(scenario, resolved, dict(staff or {}), futures, seed, reps)
     better = GOALS.get(output, "min")
     runner = _Runner(space, out, budget, output, better, workers, scheduler, progress,
@@ -324,7 +328,9 @@ class _Space:
             design=hashlib.sha256(
                 json.dumps(self.table.to_dict("list"), default=float).encode()
             ).hexdigest()[:16],
-            label=f"mixes over {futures} futures of {base.name}",
+            label=_("mixes over {futures} futures of {scenario}").format(
+                futures=translator().number(futures), scenario=base.name
+            ),
         )
 
     def mix(self, x: Sequence[float] | np.ndarray) -> Mix:
@@ -408,12 +414,12 @@ class _Runner:
         self.failed: list[str] = []
         self.damaged: list[str] = []
         self.asked = self.done = 0
-        self.base_cost = np.array([_cost_per_year(s) for _, s, _ in space.arms(Mix())])
+        self.base_cost = np.array([_cost_per_year(s) for _a, s, _s in space.arms(Mix())])
 
     def extra_cost(self, mix: Mix) -> float:
         """The mix's extra cost a year over today's in nine futures of ten, before any run."""
         if mix.name not in self.cost:
-            mine = np.array([_cost_per_year(s) for _, s, _ in self.space.arms(mix)])
+            mine = np.array([_cost_per_year(s) for _a, s, _s in self.space.arms(mix)])
             self.cost[mix.name] = float(np.quantile(mine - self.base_cost, 0.9))
         return self.cost[mix.name]
 
@@ -438,7 +444,8 @@ class _Runner:
         self.damaged += [k for k in stored.damaged if k not in self.damaged]
         self.ran |= new
         if self.output not in stored.runs.columns and len(stored.runs):
-            raise InputError("output", [f"unknown output {self.output!r} (the runs are kept)"])
+            problem = _("unknown output {output} (the runs are kept)")
+            raise InputError("output", [problem.format(output=repr(self.output))])
         done = stored.runs[stored.runs["status"] == "done"]
         self.means |= {str(k): float(v) for k, v in done.groupby("arm")[self.output].mean().items()}
 
@@ -454,7 +461,7 @@ class _Runner:
         means = self.means
         diffs = [
             means.get(f"f{f:05d}/{mix.name}", np.nan) - means.get(f"f{f:05d}/{BASELINE}", np.nan)
-            for f, _, _ in self.space.points
+            for f, _point, _values in self.space.points
         ]
         signed = self.sign * pd.Series(diffs, dtype=float).dropna()
         return float(signed.quantile(0.9)) if len(signed) else math.inf
@@ -495,7 +502,7 @@ def evolve(
 
     scores: dict[tuple[int, ...], float] = {}
 
-    def scored(_: Callable[..., float], xs: Iterable[np.ndarray]) -> list[float]:
+    def scored(_function: Callable[..., float], xs: Iterable[np.ndarray]) -> list[float]:
         xs = list(xs)
         out = batch(xs)
         scores.update(zip((_whole(x, bounds) for x in xs), out, strict=True))

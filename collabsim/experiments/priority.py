@@ -30,8 +30,9 @@ from collabsim.api import resolve_scenario
 from collabsim.assumptions import uncertainties
 from collabsim.errors import InputError
 from collabsim.experiments.execution import Arm, Progress, replicate_seeds, run_experiment
-from collabsim.experiments.explore import each_future, in_future, sample_futures
+from collabsim.experiments.explore import each_future, in_future, no_ranges, sample_futures
 from collabsim.experiments.store import Experiment
+from collabsim.i18n import _, translator
 from collabsim.loading import scenario_hash
 from collabsim.scenario import BARRIER_NAMES, Scenario
 
@@ -120,23 +121,25 @@ def priority(
     base = resolve_scenario(scenario)
     dims = uncertainties(base)
     if not dims:
-        raise InputError(base.name, ["ranges: none to draw futures from"])
+        raise InputError(base.name, [no_ranges()])
     table = sample_futures(dims, futures, seed)
     seeds = replicate_seeds(seed, reps)
     arms: list[Arm] = []
-    for f, _, values in each_future(base, table, dims):
+    for f, _point, values in each_future(base, table, dims):
         for mask in _masks(_order(seed, f)):
             off = {f"barriers.{b}.intensity": 0.0
                    for k, b in enumerate(BARRIER_NAMES) if not mask >> k & 1}  # fmt: skip
-            with in_future(f, base, f"barriers on {mask:03d}"):
+            with in_future(f, base, _("barriers on {mask}").format(mask=f"{mask:03d}")):
                 arms.append((f"f{f:05d}/on{mask:03d}", resolve_scenario(base, values | off), seeds))
     stored = run_experiment(
         out,
         Experiment(
             "priority",
-            {a: scenario_hash(s) for a, s, _ in arms},
+            {a: scenario_hash(s) for a, s, _s in arms},
             seed,
-            label=f"barrier priority over {futures} futures of {base.name}",
+            label=_("barrier priority over {futures} futures of {scenario}").format(
+                futures=translator().number(futures), scenario=base.name
+            ),
         ),
         arms,
         keep_timeseries=False,
@@ -148,7 +151,8 @@ def priority(
     )
     runs = stored.runs[stored.runs["status"] == "done"]
     if len(runs) and output not in runs.columns:
-        raise InputError("output", [f"unknown output {output!r} (the runs are kept)"])
+        problem = _("unknown output {output} (the runs are kept)")
+        raise InputError("output", [problem.format(output=repr(output))])
     value = runs.groupby("arm")[output].mean().to_dict()
     sign = 1.0 if better == "min" else -1.0
     rows = []

@@ -9,6 +9,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats as sps
 
+from collabsim.i18n import _
+
 __all__ = ["confidence_interval", "describe", "replications_needed"]
 
 
@@ -78,12 +80,12 @@ def replications_needed(values: npt.ArrayLike, half_width: float, level: float =
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     if x.size < 2:
-        raise ValueError("need at least two pilot replications")
+        raise ValueError(_("need at least two pilot replications"))
     if half_width <= 0:
-        raise ValueError("half_width must be positive")
+        raise ValueError(_("half_width must be positive"))
     s = float(x.std(ddof=1))
     n = 2
-    for _ in range(100):
+    for _step in range(100):
         t = float(sps.t.ppf(0.5 + level / 2, n - 1))
         new = max(2, math.ceil((t * s / half_width) ** 2))
         if new == n:

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from collabsim.errors import StoreError
+from collabsim.i18n import N_, _, translator
 
 __all__ = ["Experiment", "ResultsStore", "StoreError", "StoreMismatch", "StoredRun", "load_results"]
 
@@ -67,13 +68,12 @@ _COLUMNS = (
     "run_key", "experiment", "arm", "replication", "seed", "scenario_hash", "version", "status",
     "error", "finished_at", "wall_seconds", "summary", "timeseries", "cases",
 )  # fmt: skip
-_AGAIN = "run the same command again to resume"
 
 
 class StoreMismatch(StoreError):
     """The store holds another experiment, and adding one was not asked for."""
 
-    headline = "holds another experiment"
+    headline = N_("holds another experiment")
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,8 @@ class Experiment:
         scenarios: per arm (or design point), the content hash of its scenario.
         root_seed: the root seed of the replications.
         design: anything else that defines it (e.g. a sweep's design hash).
-        label: how people call it (the scenario names), for messages.
+        label: how people call it (the scenario names), for messages, in the language
+            in use where it was made (it is not part of the identity).
     """
 
     kind: str
@@ -109,11 +110,20 @@ class Experiment:
         )
 
     def describe(self) -> str:
-        """One line for people."""
+        """One line for people, in the language in use (the store keeps it as written)."""
         arms = len(self.scenarios)
-        what = f" of {self.label}" if self.label else ""
-        plural = "s" if arms != 1 else ""
-        return f"{self.kind}{what} ({arms} arm{plural}, root seed {self.root_seed}, key {self.key})"
+        if self.label and arms == 1:
+            line = _("{kind} of {label} (1 arm, root seed {seed}, key {key})")
+        elif self.label:
+            line = _("{kind} of {label} ({arms} arms, root seed {seed}, key {key})")
+        elif arms == 1:
+            line = _("{kind} (1 arm, root seed {seed}, key {key})")
+        else:
+            line = _("{kind} ({arms} arms, root seed {seed}, key {key})")
+        return line.format(
+            kind=self.kind, label=self.label, arms=translator().number(arms), seed=self.root_seed,
+            key=self.key,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -143,13 +153,16 @@ class ResultsStore:
         self.integrity_checked = False
         self.damaged: list[str] = []
         if self.path.is_symlink():
-            self._fail("is a symbolic link; collabsim writes only real files in the output folder")
+            self._fail(
+                _("is a symbolic link; collabsim writes only real files in the output folder")
+            )
         if self.path.exists() and not self.path.is_file():
-            self._fail("is not a file; give --out a folder whose results.sqlite is a file")
+            self._fail(_("is not a file; give --out a folder whose results.sqlite is a file"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            self._fail(f"cannot create its folder ({exc.strerror or exc}); give another --out")
+            problem = _("cannot create its folder ({reason}); give another --out")
+            self._fail(problem.format(reason=exc.strerror or exc))
         unclean = self._wal().exists() and self._wal().stat().st_size > 0
         with self._guard():
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -161,10 +174,11 @@ class ResultsStore:
             if tables and version != SCHEMA_VERSION:
                 self._db.execute("ROLLBACK")
                 self._db.close()
-                self._fail(
-                    f"was written by another version of collabsim (store format {version}, "
-                    f"this one reads {SCHEMA_VERSION}); give another --out, or move it away"
+                problem = _(
+                    "was written by another version of collabsim (store format {found}, this "
+                    "one reads {expected}); give another --out, or move it away"
                 )
+                self._fail(problem.format(found=version, expected=SCHEMA_VERSION))
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
@@ -176,11 +190,12 @@ class ResultsStore:
                 problems = [r[0] for r in self._db.execute("PRAGMA integrity_check(5)")]
                 if problems != ["ok"]:
                     self._db.close()
-                    self._fail(
-                        "is damaged (" + "; ".join(problems) + "). collabsim will not write to it: "
-                        "move it away and run the command again (its intact runs can be "
-                        "recovered with: sqlite3 results.sqlite .recover)"
+                    problem = _(
+                        "is damaged ({problems}). collabsim will not write to it: move it away "
+                        "and run the command again (its intact runs can be recovered with: "
+                        "sqlite3 results.sqlite .recover)"
                     )
+                    self._fail(problem.format(problems="; ".join(problems)))
 
     def _wal(self) -> Path:
         return self.path.with_name(self.path.name + "-wal")
@@ -196,16 +211,22 @@ class ResultsStore:
         except sqlite3.DatabaseError as exc:
             text = str(exc)
             if "full" in text:
-                self._fail(
-                    f"the disk is full ({text}). The runs stored so far are kept: free some "
-                    f"space and {_AGAIN}"
+                problem = _(
+                    "the disk is full ({error}). The runs stored so far are kept: free some "
+                    "space and run the same command again to resume"
                 )
+                self._fail(problem.format(error=text))
             if "not a database" in text or "malformed" in text or "encrypted" in text:
-                self._fail(
-                    f"is not a usable results store ({text}). collabsim will not write to it: "
+                problem = _(
+                    "is not a usable results store ({error}). collabsim will not write to it: "
                     "give another --out, or move the file away and run the command again"
                 )
-            self._fail(f"cannot be used ({text}); check the file and its folder, then {_AGAIN}")
+                self._fail(problem.format(error=text))
+            problem = _(
+                "cannot be used ({error}); check the file and its folder, then run the same "
+                "command again to resume"
+            )
+            self._fail(problem.format(error=text))
 
     def close(self) -> None:
         """Close the database."""
@@ -238,12 +259,13 @@ class ResultsStore:
                 known = dict(rows)
                 if key not in known and known and not add:
                     others = "; ".join(known.values())
+                    problem = _(
+                        "it holds {others}, not {experiment}. Give another --out, or pass --add "
+                        "to keep both in this store, apart"
+                    )
                     raise StoreMismatch(
                         str(self.path),
-                        [
-                            f"it holds {others}, not {experiment.describe()}. Give another "
-                            "--out, or pass --add to keep both in this store, apart"
-                        ],
+                        [problem.format(others=others, experiment=experiment.describe())],
                     )
                 if key not in known:
                     self._db.execute(
@@ -326,7 +348,8 @@ class ResultsStore:
     def table(self, name: str, experiment: str | None = None) -> pd.DataFrame:
         """The stored ``timeseries`` or ``cases`` of every intact run, with its ``run_key``."""
         if name not in ("timeseries", "cases"):
-            raise ValueError(f"no table {name!r}: expected 'timeseries' or 'cases'")
+            problem = _("no table {name}: expected 'timeseries' or 'cases'")
+            raise ValueError(problem.format(name=repr(name)))
         where, args = ("WHERE experiment = ?", (experiment,)) if experiment else ("", ())
         frames = [
             pd.DataFrame(json.loads(r[name])).assign(run_key=r["run_key"])
@@ -356,6 +379,6 @@ def load_results(path: str | Path, table: str = "runs") -> pd.DataFrame:
     if p.is_dir():
         p = p / "results.sqlite"
     if not p.is_file():
-        raise StoreError(str(p), ["no results store here (give an experiment folder)"])
+        raise StoreError(str(p), [_("no results store here (give an experiment folder)")])
     with ResultsStore(p) as store:
         return store.runs() if table == "runs" else store.table(table)

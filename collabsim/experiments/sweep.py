@@ -33,6 +33,7 @@ from collabsim.experiments.execution import (
 )
 from collabsim.experiments.store import Experiment
 from collabsim.files import staged
+from collabsim.i18n import _
 from collabsim.loading import (
     ScenarioError,
     apply_overrides,
@@ -64,7 +65,7 @@ class Range(BaseModel):
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if self.max <= self.min:
-            raise ValueError("max must be greater than min")
+            raise ValueError(_("max must be greater than min"))
         return self
 
     def values(self) -> list[float]:
@@ -99,28 +100,32 @@ class ExperimentFile(BaseModel):
     def _consistent(self) -> ExperimentFile:
         both = set(self.levers) & set(self.uncertainties)
         if both:
-            raise ValueError(f"a parameter cannot be both lever and uncertainty: {sorted(both)}")
+            problem = _("a parameter cannot be both lever and uncertainty: {names}")
+            raise ValueError(problem.format(names=sorted(both)))
+        design = repr(self.design)
         if self.design in ("lhs", "sobol", "morris"):
             if not self.uncertainties:
-                raise ValueError(f"design {self.design!r} samples the uncertainties; give some")
+                problem = _("design {design} samples the uncertainties; give some")
+                raise ValueError(problem.format(design=design))
             lists = [k for k, v in self.uncertainties.items() if not isinstance(v, Range)]
             if lists:
+                problem = _("design {design} needs ranges ({ranges}) for: {names}")
                 raise ValueError(
-                    f"design {self.design!r} needs ranges ({{min = .., max = ..}}) for: {lists}"
+                    problem.format(design=design, ranges="{min = .., max = ..}", names=lists)
                 )
             if self.combinations and self.design != "lhs":
-                raise ValueError(f"hand-picked combinations would break a {self.design} design")
+                problem = _("hand-picked combinations would break a {design} design")
+                raise ValueError(problem.format(design=self.design))
         if self.design == "combinations" and not self.combinations:
-            raise ValueError("design 'combinations' needs [[combinations]]")
+            raise ValueError(_("design 'combinations' needs [[combinations]]"))
         if self.design == "sobol" and self.samples & (self.samples - 1):
-            raise ValueError("samples must be a power of 2 for a Sobol design")
+            raise ValueError(_("samples must be a power of 2 for a Sobol design"))
         names = set(self.levers) | set(self.uncertainties)
         for i, combo in enumerate(self.combinations):
             unknown = set(combo) - names
             if unknown:
-                raise ValueError(
-                    f"combinations[{i}]: not a lever or uncertainty: {sorted(unknown)}"
-                )
+                problem = _("not a lever or uncertainty: {names}")
+                raise ValueError(f"combinations[{i}]: " + problem.format(names=sorted(unknown)))
         return self
 
 
@@ -289,7 +294,8 @@ def sweep(
     try:
         base = scenario_from_dict(raw, str(scenario_path))
     except ScenarioError as exc:
-        raise ScenarioError(str(path), [f"scenario or fixed: {p}" for p in exc.problems]) from None
+        where = _("scenario or fixed: {problem}")
+        raise ScenarioError(str(path), [where.format(problem=p) for p in exc.problems]) from None
     design, sample = design_points(exp)
     seeds = replicate_seeds(exp.seed, exp.replications)
     arms: list[Arm] = []
@@ -299,16 +305,19 @@ def sweep(
         try:
             scenario = scenario_from_dict(apply_overrides(raw, overrides), str(scenario_path))
         except ScenarioError as exc:
+            where = _("point {point} {overrides}: {problem}")
             raise ScenarioError(
-                str(path), [f"point {row['point']} {overrides}: {p}" for p in exc.problems]
-            ) from None
+                str(path),
+                [where.format(point=row["point"], overrides=overrides, problem=p)
+                 for p in exc.problems],
+            ) from None  # fmt: skip
         arms.append((f"p{row['point']:05d}", scenario, seeds))
     identity = Experiment(
         exp.name,
-        {arm: scenario_hash(scenario) for arm, scenario, _ in arms},
+        {arm: scenario_hash(scenario) for arm, scenario, _s in arms},
         exp.seed,
         design=_design_hash(exp, design, scenario_hash(base)),
-        label=f"{exp.design} design over {base.name}",
+        label=_("{design} design over {scenario}").format(design=exp.design, scenario=base.name),
     )
     stored = run_experiment(
         Path(out) if out is not None else Path("out") / exp.name,
@@ -328,7 +337,8 @@ def sweep(
     outputs = exp.outputs or list(outputs_of(done).columns)
     missing = [o for o in outputs if o not in done.columns]
     if missing and len(done):
-        raise ScenarioError(str(path), [f"outputs: unknown outputs {missing}"])
+        problem = _("unknown outputs {outputs}").format(outputs=missing)
+        raise ScenarioError(str(path), [f"outputs: {problem}"])
     points = design.merge(done.groupby("point")[outputs].mean().reset_index(), on="point")
     sensitivity = pd.DataFrame()
     if sample is not None and exp.design in ("sobol", "morris") and not failed:
