@@ -1370,7 +1370,7 @@ def calibrate(
     )
 
 
-@_command(_("Open the browser app (Solara, through Mesa's SolaraViz) on http://HOST:PORT."))
+@_command(_("Open the browser app on http://HOST:PORT."))
 def ui(
     scenario: Annotated[
         Path | None, typer.Argument(help=_("Scenario to start with (default: the baseline)."))
@@ -1391,7 +1391,7 @@ def ui(
         ),
     ] = 2.0,
 ) -> None:
-    """Open the browser app (Solara, through Mesa's SolaraViz) on http://HOST:PORT."""
+    """Open the browser app on http://HOST:PORT."""
     from collabsim.loading import ScenarioError, load_scenario
 
     folder = Path("scenarios")

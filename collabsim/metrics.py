@@ -81,13 +81,15 @@ def case_table(model: CollaborationModel, cases: Iterable[Case] | None = None) -
     return pd.DataFrame(rows)
 
 
-def cohort(model: CollaborationModel) -> dict[str, float | int]:
+def cohort(model: CollaborationModel, measured: bool = True) -> dict[str, float | int]:
     """The measured cohort's statistics so far, as the summary defines them, on any day of a run.
 
     The cohort is the cases reported in the measured window (after the
     warm-up, before ``cohort_end``); before the warm-up ends it is empty.
+    With ``measured`` false: the same statistics of every case reported so far.
     """
-    return _group(case_table(model, (c for c in model.cases if c.measured)), model.params)
+    cases = (c for c in model.cases if c.measured or not measured)
+    return _group(case_table(model, cases), model.params)
 
 
 def _case_row(

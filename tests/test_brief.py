@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 import collabsim
 from collabsim.brief import PdfUnavailable, write_brief
-from collabsim.brief.content import comparison_answer, exploration_answer
+from collabsim.brief.comparison import comparison_answer
+from collabsim.brief.exploration import exploration_answer
 from collabsim.brief.folders import ComparisonFolder, ExplorationFolder, read_folder
 from collabsim.cli import app
 from collabsim.errors import InputError

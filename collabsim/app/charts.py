@@ -72,8 +72,17 @@ TABLE = alt.Data(name="table")  # type: ignore[no-untyped-call]
 
 def _filled(template: Spec, data: pd.DataFrame) -> Spec:
     """A template with this frame's table (NaN as null: JSON has no NaN)."""
-    records = data.astype(object).where(data.notna(), None).to_dict("records")
-    return {**template, "datasets": {"table": records}}
+    return {**template, "datasets": {"table": records(data)}}
+
+
+def records(data: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table's rows as JSON objects, NaN as null (JSON has no NaN)."""
+    names = list(data.columns)
+    columns = [data[c].tolist() for c in names]
+    return [
+        {k: (None if v != v else v) for k, v in zip(names, row, strict=True)}
+        for row in zip(*columns, strict=True)
+    ]
 
 
 def thin(frame: pd.DataFrame, most: int = MAX_POINTS) -> pd.DataFrame:
@@ -274,8 +283,8 @@ def network_chart(
     )
     spec = {**_network_template(t.lang, colour_by), "title": title}
     spec["datasets"] = {
-        "nodes": nodes.to_dict("records"),
-        "links": links.to_dict("records"),
+        "nodes": records(nodes),
+        "links": records(links),
     }
     return spec, nodes
 

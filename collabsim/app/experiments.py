@@ -9,6 +9,7 @@ baseline's ranges.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import tempfile
 import threading
@@ -189,6 +190,13 @@ def _ComparisonResult(table: pd.DataFrame, reps: int, out: Path, t: Translator) 
     days = rows[rows["output"].isin(DAYS)]
     charts.Chart(charts.differences_chart(days, t), rows, "comparison", t)
 
+    _BriefButton(out, t)
+
+
+@solara.component
+def _BriefButton(out: Path, t: Translator) -> None:
+    """The experiment's two-page policy brief, written when asked for (as ``collabsim brief``)."""
+
     def brief() -> bytes:
         from collabsim.brief import write_brief
 
@@ -211,14 +219,24 @@ def ExplorePage(settings: Settings, t: Translator) -> None:
     folder = _use_folder()
 
     def work(progress: Callable[[int, int], None]) -> tuple[Any, Path]:
-        from collabsim.experiments.explore import explore
+        from collabsim.experiments.explore import explore, write_report
 
         out = folder / f"explore-{len(list(folder.iterdir()))}"
         with speaking(t.lang):
+            base = settings.scenario()
             result = explore(
-                settings.scenario(), {Path(n).stem: names[n] for n in chosen}, futures,
+                base, {Path(n).stem: names[n] for n in chosen}, futures,
                 seed=settings.seed, out=out, workers=WORKERS, progress=progress,
             )  # fmt: skip
+            # the baseline as a file of its own, and the report collabsim explore writes: the
+            # brief names the command that reproduces this exploration
+            (out / "base.toml").write_text(saved_scenario(settings, t, str(out / "base.toml")))
+            command = shlex.join(
+                ["collabsim", "explore", str(out / "base.toml"), *(names[n] for n in chosen),
+                 "--futures", str(futures), "--seed", str(settings.seed), "--out", str(out)]
+            )  # fmt: skip
+            title = t._("{scenario}: {n} futures").format(scenario=base.name, n=futures)
+            write_report(result, out, title, command, [])
         return result, out
 
     start, (done, total), outcome, error, running = _use_job(work)
@@ -248,8 +266,9 @@ def ExplorePage(settings: Settings, t: Translator) -> None:
         if error:
             solara.Error(error)
         if outcome is not None and not running:
-            result, _out = outcome
+            result, out = outcome
             _ExplorationResult(result, t)
+            _BriefButton(out, t)
 
 
 @solara.component

@@ -62,13 +62,19 @@ def window_text(model: AppModel, t: Translator) -> str:
     )  # fmt: skip
     if model.steps < start:
         text += " " + t._(
-            "The run is still in its warm-up: the cohort starts on day {start}."
+            "The run is still in its warm-up: until day {start} the numbers below are those of "
+            "every case reported so far, and not part of the results."
         ).format(start=t.number(start))
     return text
 
 
-def _stats(model: AppModel) -> dict[str, Any]:
-    g = dict(cohort(model))
+def in_warmup(model: AppModel) -> bool:
+    """Whether the run is still before its measured cohort (the headline shows the warm-up)."""
+    return bool(model.steps < model.params.run.warmup_days)
+
+
+def _stats(model: AppModel, measured: bool) -> dict[str, Any]:
+    g = dict(cohort(model, measured))
     g["cases_arrived"], g["cases_closed"] = g.pop("n"), g.pop("closed")
     return g
 
@@ -95,22 +101,21 @@ def headline_rows(
     model: AppModel, baseline: AppModel | None, t: Translator
 ) -> list[tuple[str, str, str]]:
     """(label, this run, the norm or the baseline) for each headline number."""
+    measured = not in_warmup(model)
     with model.lock:
-        mine = _stats(model)
-    theirs = None
+        mine = _stats(model, measured)
+    theirs = mine
     if baseline is not None:
         with baseline.lock:
-            theirs = _stats(baseline)
+            theirs = _stats(baseline, measured)
     norms = _norms(model, t)
     rows = []
     for key in HEADLINE:
         value = mine[key]
         if norms.get(key):
             beside = norms[key]
-        elif theirs is not None:
-            beside = t._("baseline: {value}").format(value=t.value(theirs[key]))
         else:
-            beside = ""
+            beside = t._("baseline: {value}").format(value=t.value(theirs[key]))
         rows.append((term(key, t), t.value(value), beside))
     return rows
 
@@ -119,7 +124,12 @@ def headline_rows(
 def HeadlineNumbers(model: AppModel, baseline: AppModel | None, t: Translator, tick: int) -> None:
     """The cohort's headline numbers so far, each beside its norm or the baseline's value."""
     rows = solara.use_memo(lambda: headline_rows(model, baseline, t), [id(model), tick, t.lang])
-    with solara.Card(t._("Headline numbers (measured cohort so far)")):
+    title = (
+        t._("Headline numbers of the warm-up so far (not the measured cohort)")
+        if in_warmup(model)
+        else t._("Headline numbers (measured cohort so far)")
+    )
+    with solara.Card(title):
         solara.Markdown(window_text(model, t))
         table = f"| | {t._('this run')} | {t._('norm or baseline')} |\n|---|---:|---|\n"
         table += "\n".join(f"| {label} | {value} | {beside} |" for label, value, beside in rows)
@@ -127,8 +137,8 @@ def HeadlineNumbers(model: AppModel, baseline: AppModel | None, t: Translator, t
         if baseline is None:
             solara.Text(
                 t._(
-                    "Change a setting to see the baseline (the scenario as loaded, same seed, "
-                    "same day) beside each number."
+                    "No setting is changed, so this run is the baseline (the scenario as loaded); "
+                    "change a setting to run the baseline beside it, with the same seed."
                 )
             )
         else:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from collabsim.brief.content import Brief, comparison_brief, exploration_brief
+from collabsim.brief.comparison import comparison_brief
+from collabsim.brief.content import Brief
+from collabsim.brief.exploration import exploration_brief
 from collabsim.brief.folders import ComparisonFolder, ExplorationFolder, read_folder
 from collabsim.brief.render import PdfUnavailable
 

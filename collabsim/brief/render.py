@@ -72,7 +72,8 @@ def _plot_spread(found: ExplorationFolder, title: str, path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    from collabsim.brief.content import OUTPUT, spread
+    from collabsim.brief.content import OUTPUT
+    from collabsim.brief.exploration import spread
 
     t = translator()
     rows = spread(found, OUTPUT)[::-1]  # the first explored at the top
