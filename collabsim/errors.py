@@ -6,8 +6,6 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from collabsim.i18n import N_, marked
 
 __all__ = ["InputError", "OutputError", "ScenarioError", "StoreError"]
@@ -29,28 +27,7 @@ class InputError(Exception):
         self.source = source
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{source}: {_translated(self.headline)}\n{lines}")
-
-
-_translating: ContextVar[bool] = ContextVar("collabsim_translating_headline", default=False)
-
-
-def _translated(headline: str) -> str:
-    """The headline in the language in use; in English if that language cannot be had.
-
-    Finding the language can itself fail with an :class:`InputError` (a
-    ``COLLABSIM_LANG`` that is no language): that error, and any made while it
-    is, says its headline in English instead of asking for the language again.
-    """
-    if _translating.get():
-        return headline
-    token = _translating.set(True)
-    try:
-        return marked(headline)
-    except InputError:
-        return headline
-    finally:
-        _translating.reset(token)
+        super().__init__(f"{source}: {marked(self.headline)}\n{lines}")
 
 
 class ScenarioError(InputError, ValueError):

@@ -32,6 +32,7 @@ __all__ = [
     "N_",
     "Language",
     "Translator",
+    "UnknownLanguage",
     "_",
     "catalogue",
     "check_language",
@@ -61,8 +62,8 @@ def default_language(strict: bool = False) -> Language:
     """The language from the environment (``COLLABSIM_LANG``, else the locale), else English.
 
     Args:
-        strict: raise an ``InputError`` for a ``COLLABSIM_LANG`` that is not a
-            language collabsim speaks (the command line does); else speak English.
+        strict: raise an :class:`UnknownLanguage` for a ``COLLABSIM_LANG`` that is not
+            a language collabsim speaks; else speak English.
     """
     chosen = os.environ.get("COLLABSIM_LANG", "").strip().lower()
     if chosen in LANGUAGES:
@@ -103,15 +104,17 @@ def set_language(lang: Language | str) -> Language:
     return chosen
 
 
+class UnknownLanguage(ValueError):
+    """A language collabsim does not speak (the message names where it was asked for)."""
+
+
 def check_language(lang: str, source: str = "--lang") -> Language:
-    """``lang`` as a :data:`Language`; else an ``InputError`` that names ``source``."""
+    """``lang`` as a :data:`Language`; else an :class:`UnknownLanguage` that names ``source``."""
     if lang == "en":
         return "en"
     if lang == "id":
         return "id"
-    from collabsim.errors import InputError
-
-    raise InputError(source, [f"{lang!r}: expected one of {', '.join(LANGUAGES)}"])
+    raise UnknownLanguage(f"{source} {lang!r}: expected one of {', '.join(LANGUAGES)}")
 
 
 @functools.cache

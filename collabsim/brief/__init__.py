@@ -46,11 +46,16 @@ def write_brief(folder: Path, out: Path | None = None, lang: str | None = None) 
             is written before it is raised.
     """
     from collabsim.brief import render
+    from collabsim.errors import InputError
     from collabsim.files import staged
-    from collabsim.i18n import use_language
+    from collabsim.i18n import UnknownLanguage, check_language, language, use_language
 
     folder = Path(folder)
     target = Path(out) if out is not None else folder
+    try:
+        check_language(lang or language(), "lang")
+    except UnknownLanguage as exc:
+        raise InputError("lang", [str(exc)]) from None
     with use_language(lang) as chosen:
         found = read_folder(folder)
         brief = _content(found, chosen)
