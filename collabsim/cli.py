@@ -29,9 +29,10 @@ from rich.text import Text
 from collabsim.errors import InputError
 from collabsim.files import staged
 from collabsim.i18n import (
-    LANGUAGES,
     N_,
+    UnknownLanguage,
     _,
+    check_language,
     default_language,
     language,
     marked,
@@ -72,19 +73,11 @@ def _language(
         ),
     ] = None,
 ) -> None:
-    fallback = default_language()
-    set_language(fallback)  # first a language to say what is wrong in
-    env = os.environ.get("COLLABSIM_LANG", "")
-    if lang is not None and lang not in LANGUAGES:
-        source, value = "--lang", lang
-    elif lang is None and env.strip() and env.strip().lower() not in LANGUAGES:
-        source, value = "COLLABSIM_LANG", env
-    else:
-        set_language(lang if lang is not None else fallback)
-        return
-    _fail(ValueError(_("{source} {value}: expected one of {languages}").format(
-        source=source, value=repr(value), languages=", ".join(LANGUAGES)
-    )))  # fmt: skip
+    set_language(default_language())  # first a language to say what is wrong in
+    try:
+        set_language(check_language(lang) if lang is not None else default_language(strict=True))
+    except UnknownLanguage as exc:
+        _fail(exc)
 
 
 # No markup (a scenario may be named "[/]"), no wrapping (a long path stays whole).

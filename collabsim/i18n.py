@@ -114,7 +114,11 @@ def check_language(lang: str, source: str = "--lang") -> Language:
         return "en"
     if lang == "id":
         return "id"
-    raise UnknownLanguage(f"{source} {lang!r}: expected one of {', '.join(LANGUAGES)}")
+    raise UnknownLanguage(
+        _("{source} {value}: expected one of {languages}").format(
+            source=source, value=repr(lang), languages=", ".join(LANGUAGES)
+        )
+    )
 
 
 @functools.cache
