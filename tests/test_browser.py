@@ -401,8 +401,17 @@ def _chart_width(chart: Locator) -> dict[str, float]:
     return width
 
 
+def _readable(page: Page, chart: Locator, what: str, least: float = 400) -> None:
+    """Wait until ``chart`` is at least ``least`` px wide in view (it redraws on each step)."""
+    deadline = time.monotonic() + UI_TIMEOUT / 1000
+    while (width := _chart_width(chart))["visible"] < least:
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} is not {least} px wide in a 1366x768 window: {width}")
+        page.wait_for_timeout(200)
+
+
 def _tooltip(page: Page, chart: Locator) -> str:
-    """Hover over the chart until Vega shows a tooltip; return its text."""
+    """Hover over the chart, down a few columns pixel by pixel, until Vega shows a tooltip."""
     tip = page.locator(TOOLTIP)
     chart.scroll_into_view_if_needed()
     page.mouse.move(1, 1)
@@ -412,12 +421,10 @@ def _tooltip(page: Page, chart: Locator) -> str:
     assert box is not None
     for fx in (0.5, 0.35, 0.65, 0.2, 0.8):
         x = seen["left"] + seen["visible"] * fx
-        y = box["y"] + 2
-        while y < box["y"] + box["height"] - 2:
-            page.mouse.move(x, y)
+        for dy in range(2, int(box["height"]) - 2):
+            page.mouse.move(x, box["y"] + dy)
             if tip.count():
                 return tip.inner_text()
-            y += 3
     pytest.fail(f"no tooltip anywhere over the chart at {box}")
 
 
@@ -500,8 +507,12 @@ def test_the_clock_steps_by_day_and_week(server: str, page: Page, lang: str) -> 
     expect(_clock(page)).to_have_text(day0)
 
 
-def _play_rate(page: Page, t: Translator, speed: int, window: float = 6.0) -> tuple[float, int]:
-    """Play at ``speed`` days per second; the rate seen over ``window`` s and the paused day."""
+def _play_rate(page: Page, t: Translator, speed: int, window: float = 8.0) -> tuple[float, int]:
+    """Play at ``speed`` days per second; the rate seen over ``window`` s and the paused day.
+
+    The rate is measured between the first and the last change of the clock in the
+    window (so that the frames' steps of several days do not blur it).
+    """
     bar = page.locator(".collabsim-bar")
     label = t._("{n} days per second").format(n=speed)
     bar.locator(".v-select .v-input__slot").click()
@@ -513,10 +524,16 @@ def _play_rate(page: Page, t: Translator, speed: int, window: float = 6.0) -> tu
     expect(pause).to_be_visible()
     expect(_button(page, t._("Step 1 day"))).to_be_disabled()
     _until(page, lambda: _day(page) > start, "the day to advance while playing")
-    began, first = time.monotonic(), _day(page)
-    page.wait_for_timeout(window * 1000)
-    rate = (_day(page) - first) / (time.monotonic() - began)
+    changes = [(time.monotonic(), _day(page))]
+    while time.monotonic() - changes[0][0] < window:
+        page.wait_for_timeout(50)
+        day = _day(page)
+        if day != changes[-1][1]:
+            changes.append((time.monotonic(), day))
     pause.click()
+    assert len(changes) >= 3, f"the clock hardly moved while playing: {changes}"
+    (t0, d0), (t1, d1) = changes[0], changes[-1]
+    rate = (d1 - d0) / (t1 - t0)
     expect(_button(page, t._("Play"))).to_be_visible()
     expect(_button(page, t._("Step 1 day"))).to_be_enabled()
     shown = _day(page)
@@ -538,11 +555,11 @@ def test_play_runs_at_the_chosen_speed_and_pause_stops_it(
     slow, _ = _play_rate(page, t, 1)
     fast, day = _play_rate(page, t, 20)
     rates = f"{slow:.2f} days/s at 1 day/s, {fast:.2f} days/s at 20 days/s"
-    # never faster than asked (give or take one frame), and not much slower on a busy machine
-    assert slow <= 1.3, f"faster than chosen: {rates}"
-    assert fast <= 20 * 1.3, f"faster than chosen: {rates}"
+    # never faster than asked; slower (a busy machine) within reason
+    assert slow <= 1 * 1.15, f"faster than chosen: {rates}"
+    assert fast <= 20 * 1.15, f"faster than chosen: {rates}"
+    assert slow >= 1 * 0.4, f"much slower than chosen: {rates}"
     assert fast >= 20 * 0.3, f"much slower than chosen: {rates}"
-    assert fast >= 5 * slow, f"the speed makes little difference: {rates}"
     assert day > 20
 
 
@@ -551,7 +568,6 @@ def test_play_runs_at_the_chosen_speed_and_pause_stops_it(
 def test_the_run_controls_stay_in_view_when_scrolling(server: str, page: Page, lang: str) -> None:
     t = _open(page, server, lang)
     _step(page, t, 7)
-    expect(page.locator(CHART)).to_have_count(5)
     page.mouse.move(700, 500)
     page.mouse.wheel(0, 5000)
     _until(page, lambda: page.evaluate("window.scrollY") > 600, "the page to scroll down")
@@ -597,10 +613,8 @@ def test_charts_are_large_enough_and_show_values_on_hover(
     _step(page, t, 7)
     charts = page.locator(CHART)
     expect(charts).to_have_count(5)
-    for n, chart in enumerate(charts.all()):
-        expect(chart).to_be_visible()
-        width = _chart_width(chart)
-        assert width["visible"] >= 400, f"chart {n} is {width} px wide (visible) on 1366x768"
+    for n in range(5):
+        _readable(page, charts.nth(n), f"chart {n + 1} of 5")
 
     decimal = r"\d,\d" if lang == "id" else r"\d\.\d"
     other = r"\d\.\d" if lang == "id" else r"\d,\d"
@@ -666,16 +680,16 @@ def test_a_slider_moved_mid_run_asks_first(server: str, page: Page, lang: str) -
     _step(page, t, 7)
     dialog = page.locator(".v-dialog--active")
 
-    def move() -> None:
+    def move(day: int) -> None:
         slider = _control(page, t, key).get_by_role("slider")
         expect(slider).to_have_attribute("aria-valuenow", "1")
         slider.focus()
         slider.press("Home")
         expect(dialog).to_be_visible()
         expect(dialog.locator(".v-card__title")).to_have_text(ASK[lang])
-        expect(dialog).to_contain_text("7")
+        expect(dialog).to_contain_text(re.compile(rf"\b{day}\b"))
 
-    move()
+    move(7)
     _button(dialog, t._("Keep this run")).click()
     expect(dialog).to_have_count(0)
     expect(_clock(page)).to_have_text(CLOCK[lang][1])
@@ -684,7 +698,7 @@ def test_a_slider_moved_mid_run_asks_first(server: str, page: Page, lang: str) -
     expect(control.get_by_role("slider")).to_have_attribute("aria-valuenow", "1")
     assert _step(page, t, 1) == 8  # the run goes on
 
-    move()
+    move(8)
     _button(dialog, t._("Start a new run")).click()
     expect(dialog).to_have_count(0)
     expect(_clock(page)).to_have_text(CLOCK[lang][0])
@@ -808,7 +822,7 @@ def test_trace_the_longest_case(server: str, page: Page, lang: str) -> None:
 
     chart = card.locator(CHART)
     expect(chart).to_be_visible()
-    assert _chart_width(chart)["visible"] >= 400
+    _readable(page, chart, "the chart")
 
     header = page.locator("th", has_text=re.compile(f"^{re.escape(t._('where the days went'))}$"))
     table = card.locator("table", has=header)
@@ -855,7 +869,7 @@ def test_compare_scenarios_with_progress_a_table_a_chart_and_a_brief(
     assert re.fullmatch(r"-?[\d,.]+ … -?[\d,.]+", first[4]), first
     chart = card.locator(CHART)
     expect(chart).to_be_visible()
-    assert _chart_width(chart)["visible"] >= 400
+    _readable(page, chart, "the chart")
 
     name, data = _download(page, _button(card, t._("Policy brief (PDF)")), timeout=240_000)
     assert name == "brief.pdf" and data[:5] == b"%PDF-", data[:20]
@@ -895,7 +909,7 @@ def test_explore_uncertainty_in_the_background(server: str, page: Page) -> None:
     assert re.fullmatch(r"-?[\d.]+,\d\d", effect.inner_text().strip()), effect.inner_text()
     chart = card.locator(CHART)
     expect(chart).to_be_visible()
-    assert _chart_width(chart)["visible"] >= 400
+    _readable(page, chart, "the chart")
 
     name, data = _download(page, _button(card, t._("Policy brief (PDF)")), timeout=240_000)
     assert name == "brief.pdf" and data[:5] == b"%PDF-", data[:20]
