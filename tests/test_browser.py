@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -53,7 +54,7 @@ SERVER_START_TIMEOUT = 60.0  # seconds until GET / answers
 CDN_CACHE = Path(assets.proxy_cache_dir)  # what tools/fetch-solara-assets fills
 CDN_PATH = "/_solara/cdn/"
 UI_TIMEOUT = 45_000  # ms: this machine has 2 cores and may be busy
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 CHART = ".vega-embed .chart-wrapper > .marks"  # a drawn Vega chart (svg or canvas)
 TOOLTIP = "#vg-tooltip-element.visible"
 FRAMEWORK = ("Play Interval", "Render Interval", "Use Threads", "Model Parameters", "PAGE 0")
@@ -81,9 +82,12 @@ if not ON_CI:
 from playwright.sync_api import (  # noqa: E402
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Locator,
     Page,
     Playwright,
+    Response,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -220,11 +224,17 @@ class Traffic:
         page.on("request", lambda request: self.urls.append(request.url))
         page.on("websocket", lambda ws: self.urls.append(ws.url))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
-        page.on(
-            "response", lambda r: r.status >= 400 and self.failed.append(f"{r.url}: {r.status}")
-        )
+        page.on("response", self._response)
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("console", self._console)
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.url}: {response.status}")
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def check(self) -> None:
         """Nothing left the machine, failed, or raised; every front-end file is in the cache."""
@@ -410,22 +420,42 @@ def _readable(page: Page, chart: Locator, what: str, least: float = 400) -> None
         page.wait_for_timeout(200)
 
 
+_HOVER_SPOT = """(chart, step) => {
+    // the first point of the chart where Vega shows a tooltip, found with synthetic
+    // pointer events (fast); the test then hovers there with the real mouse
+    const tip = () => document.getElementById('vg-tooltip-element');
+    const r = chart.getBoundingClientRect();
+    for (let x = r.left + 1; x < r.right - 1; x += step[0]) {
+        for (let y = r.top + 1; y < r.bottom - 1; y += step[1]) {
+            const target = document.elementFromPoint(x, y);
+            if (!target || !(target === chart || chart.contains(target))) continue;  // covered
+            if (tip()) tip().classList.remove('visible');
+            const init = {clientX: x, clientY: y, bubbles: true, cancelable: true, view: window};
+            target.dispatchEvent(new PointerEvent('pointermove', init));
+            target.dispatchEvent(new MouseEvent('mousemove', init));
+            if (tip() && tip().classList.contains('visible')) {
+                tip().classList.remove('visible');
+                return [x, y];
+            }
+        }
+    }
+    return null;
+}"""
+
+
 def _tooltip(page: Page, chart: Locator) -> str:
-    """Hover over the chart, down a few columns pixel by pixel, until Vega shows a tooltip."""
-    tip = page.locator(TOOLTIP)
+    """Hover with the mouse where the chart shows a value; return the tooltip's text."""
     chart.scroll_into_view_if_needed()
     page.mouse.move(1, 1)
-    expect(tip).to_have_count(0)
-    box = chart.bounding_box()
-    seen = _chart_width(chart)
-    assert box is not None
-    for fx in (0.5, 0.35, 0.65, 0.2, 0.8):
-        x = seen["left"] + seen["visible"] * fx
-        for dy in range(2, int(box["height"]) - 2):
-            page.mouse.move(x, box["y"] + dy)
-            if tip.count():
-                return tip.inner_text()
-    pytest.fail(f"no tooltip anywhere over the chart at {box}")
+    spot = chart.evaluate(_HOVER_SPOT, [2, 1])
+    if spot is None:
+        pytest.fail(f"no value shows on hover anywhere over the chart at {chart.bounding_box()}")
+    x, y = spot
+    page.mouse.move(x, y - 6)
+    page.mouse.move(x, y, steps=6)
+    tip = page.locator(TOOLTIP)
+    expect(tip).to_be_visible()
+    return tip.inner_text()
 
 
 def _download(page: Page, button: Locator, timeout: float = 90_000) -> tuple[str, bytes]:
@@ -854,7 +884,7 @@ def test_compare_scenarios_with_progress_a_table_a_chart_and_a_brief(
     expect(card.locator(".v-progress-linear")).to_be_visible()
     expect(card.get_by_text(re.compile(r"^[1-5] of 6 runs done$"))).to_be_visible(timeout=180_000)
 
-    header = card.locator("th", has_text=re.compile(f"^{re.escape(t._('95% CI'))}$"))
+    header = page.locator("th", has_text=re.compile(f"^{re.escape(t._('95% CI'))}$"))
     table = card.locator("table", has=header)
     expect(table).to_be_visible(timeout=240_000)
     expect(card.locator(".v-progress-linear")).to_have_count(0)
@@ -900,7 +930,7 @@ def test_explore_uncertainty_in_the_background(server: str, page: Page) -> None:
     done = t._("{done} of {total} runs done").format(done="[1-5]", total="6")
     expect(card.get_by_text(re.compile(f"^{done}$"))).to_be_visible(timeout=300_000)
 
-    header = card.locator("th", has_text=re.compile(f"^{re.escape(t._('intervention'))}$"))
+    header = page.locator("th", has_text=re.compile(f"^{re.escape(t._('intervention'))}$"))
     table = card.locator("table", has=header)
     expect(table).to_be_visible(timeout=400_000)
     policies = [r.strip() for r in table.locator("tbody tr td:first-child").all_inner_texts()]
@@ -1041,7 +1071,7 @@ def test_a_bad_upload_mid_run_shows_its_error_and_keeps_the_run(
         content, problem = BAD_UPLOADS[name]
         (tmp_path / name).write_bytes(content)
         _drop(page, tmp_path / name)
-        _until(page, lambda name=name: _answered(page, name), f"an error for {name}, or a question")
+        _until(page, partial(_answered, page, name), f"an error for {name}, or a question")
         assert dialog.count() == 0, (
             f"dropping {name}, a file the app cannot load, asks {ASK['en']!r} (discard the run) "
             "instead of showing its error"
