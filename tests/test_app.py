@@ -207,6 +207,10 @@ def test_charts_are_valid_vega_lite_with_little_data_and_draw_as_png() -> None:
             days = spec["datasets"].get("table", [])
             assert len(days) <= charts.MAX_POINTS + 1, name
             assert "NaN" not in json.dumps(spec), name  # JSON has no NaN: nulls
+            for layer in spec.get("layer", [spec]):
+                for step in layer.get("transform", []):
+                    for field in step.get("fold", []):  # Vega reads these as access paths
+                        assert not set(field) & set("'\".[]"), (name, field)
         assert spec["config"]["locale"]["number"]["decimal"] == ("," if lang == "id" else ".")
     image = charts.png(built[0][1])
     assert image[:8] == b"\x89PNG\r\n\x1a\n" and len(image) > 5_000

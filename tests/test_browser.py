@@ -480,6 +480,16 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
+def _five_charts(page: Page, errors: list[str]) -> Locator:
+    """The watch page's charts (the network and four live charts), once all five are drawn."""
+    charts = page.locator(CHART)
+    try:
+        expect(charts).to_have_count(5)
+    except AssertionError:
+        pytest.fail(f"{charts.count()} of 5 charts drawn; JavaScript errors: {errors}")
+    return charts
+
+
 def _no_framework_cards(page: Page) -> None:
     for name in FRAMEWORK:
         expect(page.get_by_text(name)).to_have_count(0)
@@ -499,12 +509,7 @@ def test_every_page_renders_offline(server: str, page: Page, lang: str) -> None:
 
     # the watch page after a week: the network and the four live charts, all drawn
     _step(page, t, 7)
-    charts = page.locator(CHART)
-    try:
-        expect(charts).to_have_count(5)
-    except AssertionError:
-        pytest.fail(f"{charts.count()} of 5 charts drawn; JavaScript errors: {traffic.errors}")
-    for chart in charts.all():
+    for chart in _five_charts(page, traffic.errors).all():
         expect(chart).to_be_visible()
 
     _tab(page, t, "Trace a case")
@@ -639,10 +644,11 @@ def test_the_run_controls_stay_in_view_when_scrolling(server: str, page: Page, l
 def test_charts_are_large_enough_and_show_values_on_hover(
     server: str, page: Page, lang: str
 ) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     t = _open(page, server, lang)
     _step(page, t, 7)
-    charts = page.locator(CHART)
-    expect(charts).to_have_count(5)
+    charts = _five_charts(page, errors)
     for n in range(5):
         _readable(page, charts.nth(n), f"chart {n + 1} of 5")
 
@@ -1114,7 +1120,7 @@ def test_idle_sessions_are_dropped_and_give_memory_back(browser: Browser, tmp_pa
             context.add_init_script("navigator.sendBeacon = () => true;")
             page = context.new_page()
             _open(page, url)
-            for _ in range(3):
+            for _ in range(5):
                 _step(page, t, 7)
             contexts.append(context)
         busy = _rss_mib(proc.pid)
@@ -1127,7 +1133,7 @@ def test_idle_sessions_are_dropped_and_give_memory_back(browser: Browser, tmp_pa
             time.sleep(1)
         report = f"RSS {before:.0f} MiB, {busy:.0f} with {SESSIONS} sessions, {after:.0f} after"
         print(report)
-        assert added > 40, f"{SESSIONS} sessions added too little to measure: {report}"
+        assert added > 30, f"{SESSIONS} sessions added too little to measure: {report}"
         assert after <= target, f"closed sessions gave back less than half: {report}"
 
 

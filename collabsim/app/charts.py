@@ -106,8 +106,14 @@ def _wide(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _field(label: str) -> str:
-    """A label usable as a Vega-Lite field name (a dot or a bracket would mean a nested field)."""
-    return label.replace(".", "").replace("[", "(").replace("]", ")")
+    """A label usable as a Vega-Lite field name.
+
+    A dot or a bracket would make it a nested field, and a quote would end
+    Vega's access path: a typographic apostrophe reads the same.
+    """
+    for plain, safe in ((".", ""), ("[", "("), ("]", ")"), ("'", "\u2019"), ('"', "\u201d")):
+        label = label.replace(plain, safe)
+    return label
 
 
 def _lines(

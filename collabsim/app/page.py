@@ -81,11 +81,14 @@ def RunControls(
     def play(cancel: threading.Event) -> None:
         while playing.value and not cancel.is_set():
             began = time.monotonic()
-            if not run.advance(max(1, round(speed.value * FRAME))):
+            days = max(1, round(speed.value * FRAME))  # a frame's days, drawn at once
+            if not run.advance(days):
                 playing.set(False)
                 break
             tick.value += 1
-            cancel.wait(max(0.05, FRAME - (time.monotonic() - began)))
+            # the next frame when these days are due at the chosen speed (later if drawing
+            # took longer: the run then plays slower, never faster)
+            cancel.wait(max(0.05, days / speed.value - (time.monotonic() - began)))
 
     solara.use_thread(play, dependencies=[playing.value, id(run)])
     end = model.params.run.days
@@ -269,6 +272,12 @@ def Page() -> None:
         set_kept(kept + 1)
 
     def ask(settings: Settings) -> None:
+        try:  # a file that cannot be loaded says so at once, before anything is discarded
+            settings.scenario()
+        except ScenarioError as exc:
+            set_error(str(exc))
+            return
+        set_error("")
         if run.model.steps == 0:
             restart(settings)
         else:
