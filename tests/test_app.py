@@ -82,6 +82,36 @@ def test_page_steps_asks_before_discarding_and_speaks_both_languages() -> None:
     rc.close()  # type: ignore[attr-defined]
 
 
+def test_a_step_sends_the_charts_tables_and_leaves_the_rest_of_the_page_alone() -> None:
+    """After the first frame a chart's spec stays; its tables change; no widget is made anew."""
+    import solara.widgets
+    from ipywidgets.widgets.widget import _instances
+    from solara.components.file_download import FileDownloadWidget
+
+    from collabsim.app.charts import VegaChart
+
+    _, rc = _page()
+    _buttons(rc)["Step 7 days"].click()
+    before = {w.model_id: (w.spec, w.datasets) for w in rc.find(VegaChart).widgets}
+    widgets = set(_instances)  # every live widget, by its id
+    assert len(before) == 5  # the network and the four live charts
+    _buttons(rc)["Step 7 days"].click()
+    after = {w.model_id: (w.spec, w.datasets) for w in rc.find(VegaChart).widgets}
+    assert after.keys() == before.keys()
+    for key, (spec, tables) in after.items():
+        assert spec == before[key][0]
+        assert tables != before[key][1]
+        assert isinstance(json.loads(tables), dict) and "datasets" not in json.loads(spec)
+    assert set(_instances) == widgets
+    # a redraw of the page (here a download asked for) keeps what the step showed
+    shown = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
+    assert any("<td>37</td>" in (html or "") for html in shown)  # cases reported by day 14
+    rc.find(FileDownloadWidget).widgets[1].request_download = True  # type: ignore[attr-defined]
+    assert [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets] == shown
+    assert "Day 14 of 1,095" in _texts(rc)
+    rc.close()  # type: ignore[attr-defined]
+
+
 def test_each_session_builds_its_own_model() -> None:
     sessions = [_page() for _ in range(2)]
     _buttons(sessions[0][1])["Step 7 days"].click()
@@ -191,7 +221,7 @@ def test_charts_are_valid_vega_lite_with_little_data_and_draw_as_png() -> None:
     import altair as alt
 
     from collabsim.app.session import Settings, build
-    from collabsim.app.watch import _live
+    from collabsim.app.watch import LIVE
     from collabsim.i18n import translator
 
     m = build(Settings(str(BASELINE), seed=1))
@@ -199,7 +229,8 @@ def test_charts_are_valid_vega_lite_with_little_data_and_draw_as_png() -> None:
     for lang in ("en", "id"):
         t = translator(lang)
         pos = charts.network_positions(m, "city")
-        built = [*_live(m, t), ("network", *charts.network_chart(m, pos, "backlog", t))]
+        built = [(name, *chart(m, t)) for name, chart in LIVE.items()]
+        built.append(("network", *charts.network_chart(m, pos, "backlog", t)))
         for name, spec, _data in built:
             alt.Chart.from_dict(spec, validate=True)  # the schema Vega-Lite 5 reads
             rows = sum(len(v) for v in spec["datasets"].values())
@@ -219,7 +250,7 @@ def test_charts_are_valid_vega_lite_with_little_data_and_draw_as_png() -> None:
 def test_drawing_the_views_does_not_change_the_run() -> None:
     """The views read the collaboration state without settling it: same run, drawn or not."""
     from collabsim.app.session import Settings, build
-    from collabsim.app.watch import _live, headline_rows
+    from collabsim.app.watch import LIVE, headline_rows
     from collabsim.i18n import translator
     from collabsim.metrics import summarize
 
@@ -229,7 +260,8 @@ def test_drawing_the_views_does_not_change_the_run() -> None:
     while not drawn.finished:
         drawn.advance(3)
         charts.network_chart(drawn, pos, "load", t)
-        _live(drawn, t)
+        for chart in LIVE.values():
+            chart(drawn, t)
         headline_rows(drawn, None, t)
     plain.advance(10_000)
     assert json.dumps(summarize(drawn), sort_keys=True, default=str) == json.dumps(

@@ -10,7 +10,9 @@ vl-convert only when asked for).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import altair as alt
@@ -18,8 +20,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import solara
-import solara.widgets
+import traitlets
+from ipyvuetify.VuetifyTemplate import VuetifyTemplate
 
+from collabsim.app.download import Download
+from collabsim.app.live import use_live
 from collabsim.i18n import Translator, translator
 from collabsim.model import CollaborationModel
 from collabsim.scenario import BARRIER_NAMES
@@ -27,7 +32,11 @@ from collabsim.terms import term
 
 __all__ = [
     "Chart",
+    "ChartFiles",
+    "Frame",
     "Layout",
+    "LiveChart",
+    "VegaChart",
     "backlog_chart",
     "barrier_chart",
     "differences_chart",
@@ -36,6 +45,7 @@ __all__ = [
     "indices_chart",
     "network_chart",
     "network_positions",
+    "network_title",
     "png",
     "thin",
     "trace_chart",
@@ -46,7 +56,7 @@ Positions = dict[int, tuple[float, float]]
 Spec = dict[str, Any]
 MAX_POINTS = 150
 """The most points a chart of days sends to the browser (a long run is thinned evenly)."""
-WIDTH = 430  # pixels: two charts side by side beside the sidebar on a 1366x768 laptop
+WIDTH = 400  # pixels: two charts (and their axes) side by side on a 1366x768 laptop
 HEIGHT = 230
 
 
@@ -76,13 +86,23 @@ def _filled(template: Spec, data: pd.DataFrame) -> Spec:
 
 
 def records(data: pd.DataFrame) -> list[dict[str, Any]]:
-    """The table's rows as JSON objects, NaN as null (JSON has no NaN)."""
+    """The table's rows as JSON objects for the browser.
+
+    NaN becomes null (JSON has no NaN) and a number keeps four decimals, more
+    than any chart or tooltip shows (the CSV download keeps every digit).
+    """
     names = list(data.columns)
     columns = [data[c].tolist() for c in names]
     return [
-        {k: (None if v != v else v) for k, v in zip(names, row, strict=True)}
+        {k: _json_value(v) for k, v in zip(names, row, strict=True)}
         for row in zip(*columns, strict=True)
     ]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if value != value else round(value, 4)
+    return value
 
 
 def thin(frame: pd.DataFrame, most: int = MAX_POINTS) -> pd.DataFrame:
@@ -284,15 +304,16 @@ def network_chart(
             "trust": [round(v, 3) for v in trust],
         }
     )
-    title = t._("Referral network on day {day} (links: darker and wider with more trust)").format(
+    spec = {**_network_template(t.lang, colour_by)}
+    spec["datasets"] = {"nodes": records(nodes), "links": records(links)}
+    return spec, nodes
+
+
+def network_title(model: CollaborationModel, t: Translator) -> str:
+    """The network picture's title, with its day (the page's chart keeps one title)."""
+    return t._("Referral network on day {day} (links: darker and wider with more trust)").format(
         day=t.number(model.steps)
     )
-    spec = {**_network_template(t.lang, colour_by), "title": title}
-    spec["datasets"] = {
-        "nodes": records(nodes),
-        "links": records(links),
-    }
-    return spec, nodes
 
 
 @functools.lru_cache(maxsize=8)
@@ -337,7 +358,10 @@ def _network_template(lang: str, colour_by: str) -> Spec:
             ],
         )
     )
-    return _spec((link_layer + node_layer).properties(width=470, height=360), t)
+    chart = (link_layer + node_layer).properties(
+        title=t._("Links: darker and wider with more trust"), width=470, height=360
+    )
+    return _spec(chart, t)
 
 
 # ------------------------------------------------------------------ tracer
@@ -434,6 +458,20 @@ def effects_chart(effects: pd.DataFrame, output: str, t: Translator) -> Spec:
 
 
 # ------------------------------------------------------------------ component
+class VegaChart(VuetifyTemplate):
+    """A Vega-Lite chart in the browser whose tables change without drawing it anew.
+
+    A frame that only brings new tables (``datasets``) for the same ``spec``
+    replaces the view's data in place; a new ``spec`` embeds the chart again.
+    """
+
+    template_file = str(Path(__file__).with_name("vega.vue"))
+    spec = traitlets.Unicode("{}").tag(sync=True)
+    """The chart without its tables, as JSON."""
+    datasets = traitlets.Unicode("{}").tag(sync=True)
+    """The chart's tables by name, as JSON."""
+
+
 def png(spec: Spec) -> bytes:
     """The chart as a PNG image (drawn on the server, offline, by vl-convert)."""
     import vl_convert
@@ -441,28 +479,98 @@ def png(spec: Spec) -> bytes:
     return bytes(vl_convert.vegalite_to_png(spec, scale=2))
 
 
-@solara.component
-def Chart(spec: Spec, data: pd.DataFrame | None, name: str, t: Translator) -> None:
+def Chart(
+    spec: Spec, data: pd.DataFrame | None, name: str, t: Translator, title: str | None = None
+) -> None:
     """A chart drawn in the browser, with its data (CSV) and its picture (PNG) to download.
 
+    This is a function that adds the chart to the component calling it, not a
+    component: Solara would otherwise walk every row of the chart's tables, as
+    a component's arguments, whenever it draws.
+
     Args:
-        spec: the Vega-Lite specification.
+        spec: the Vega-Lite specification, with its tables under ``datasets``.
         data: the chart's table (``None``: no CSV).
         name: the files' name, without extension.
         t: the language.
+        title: the picture's title, if it says more than the chart in the page
+            (which keeps one title from frame to frame).
     """
-    solara.widgets.VegaLite.element(spec=spec)
+    _draw(spec)
+    picture = _picture(spec, title)
+    csv = None if data is None else (lambda: data.to_csv(index=False))
+    ChartFiles(name, t, csv, lambda: png(picture))
+
+
+Frame = tuple[Spec, pd.DataFrame | None, str | None]
+"""A chart's specification, table (or ``None``) and picture title (or ``None``)."""
+
+
+@solara.component
+def LiveChart(
+    draw: Callable[[], Frame], name: str, t: Translator, tick: solara.Reactive[int]
+) -> None:
+    """A chart that follows the run: after every step (when ``tick`` moves) it sets its tables.
+
+    Nothing else is drawn again (:func:`~collabsim.app.live.use_live`): each
+    step sends only the chart's tables to the browser, and the download
+    buttons make the newest files when clicked.
+
+    Args:
+        draw: the chart of the run as it is now.
+        name: the files' name, without extension.
+        t: the language.
+        tick: counts the run's steps.
+    """
+    newest = solara.use_ref(draw())
+
+    def files() -> tuple[Callable[[], str], Callable[[], bytes]]:
+        def csv() -> str:
+            data = newest.current[1]
+            return "" if data is None else data.to_csv(index=False)
+
+        def picture() -> bytes:
+            spec, _, title = newest.current
+            return png(_picture(spec, title))
+
+        return csv, picture
+
+    def moved() -> dict[str, str]:
+        newest.current = draw()
+        return _traits(newest.current[0])
+
+    csv, picture = solara.use_memo(files, [])
+    use_live(tick, VegaChart.element(), moved)
+    ChartFiles(name, t, None if newest.current[1] is None else csv, picture)
+
+
+@solara.component
+def ChartFiles(
+    name: str, t: Translator, csv: Callable[[], str] | None, picture: Callable[[], bytes]
+) -> None:
+    """A chart's download buttons: its table as CSV (unless ``csv`` is None) and PNG."""
     with solara.Row(justify="end", classes=["collabsim-downloads"]):
-        if data is not None:
-            solara.FileDownload(
-                lambda: data.to_csv(index=False),
-                filename=f"{name}.csv",
-                label=t._("CSV"),
-                mime_type="text/csv",
-            )
-        solara.FileDownload(
-            lambda: png(spec), filename=f"{name}.png", label=t._("PNG"), mime_type="image/png"
-        )
+        if csv is not None:
+            Download(csv, f"{name}.csv", t._("CSV"), "text/csv")
+        Download(picture, f"{name}.png", t._("PNG"), "image/png")
+
+
+def _draw(spec: Spec) -> solara.Element:
+    """The chart in the page."""
+    return VegaChart.element(**_traits(spec))
+
+
+def _traits(spec: Spec) -> dict[str, str]:
+    """The chart widget's values: the spec without its tables, and the tables, as JSON.
+
+    The browser draws a new spec; it puts new tables into the chart it has drawn.
+    """
+    template = {k: value for k, value in spec.items() if k != "datasets"}
+    return {"spec": json.dumps(template), "datasets": json.dumps(spec.get("datasets", {}))}
+
+
+def _picture(spec: Spec, title: str | None) -> Spec:
+    return spec if title is None else {**spec, "title": title}
 
 
 def frame_rows(rows: Sequence[tuple[str, Any]]) -> pd.DataFrame:

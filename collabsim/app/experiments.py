@@ -21,6 +21,7 @@ import pandas as pd
 import solara
 
 from collabsim.app import charts
+from collabsim.app.download import Download
 from collabsim.app.session import Settings, saved_scenario, scenario_files
 from collabsim.errors import InputError
 from collabsim.i18n import Translator
@@ -204,7 +205,7 @@ def _BriefButton(out: Path, t: Translator) -> None:
             written = write_brief(out, lang=t.lang)
         return next(p for p in written if p.suffix == ".pdf").read_bytes()
 
-    solara.FileDownload(
+    Download(
         brief, filename="brief.pdf", label=t._("Policy brief (PDF)"), mime_type="application/pdf"
     )
 

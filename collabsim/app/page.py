@@ -15,11 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import reacton.core
 import solara
 import solara.lab
 from solara.components.file_drop import FileInfo
 
+from collabsim.app.download import Download
 from collabsim.app.experiments import ComparePage, ExplorePage
+from collabsim.app.live import use_live
 from collabsim.app.session import (
     CONTROLS,
     SHARED_CASE_SYSTEM,
@@ -72,11 +75,18 @@ def RunControls(
     """Step, play / pause, speed and restart, with the clock: day and date."""
     model = run.model
 
-    tick.value  # the clock redraws after every step  # noqa: B018
+    # the views follow the tick by themselves; these controls redraw when the run ends
+    _, set_ended = solara.use_state(model.finished)
+    batch = reacton.core.get_render_context()  # one pass for every view that follows the tick
+
+    def moved() -> None:
+        with batch:
+            tick.value += 1
+            set_ended(model.finished)
 
     def step(days: int) -> None:
         run.advance(days)
-        tick.value += 1
+        moved()
 
     def play(cancel: threading.Event) -> None:
         while playing.value and not cancel.is_set():
@@ -85,7 +95,7 @@ def RunControls(
             if not run.advance(days):
                 playing.set(False)
                 break
-            tick.value += 1
+            moved()
             # the next frame when these days are due at the chosen speed (later if drawing
             # took longer: the run then plays slower, never faster)
             cancel.wait(max(0.05, days / speed.value - (time.monotonic() - began)))
@@ -93,20 +103,25 @@ def RunControls(
     solara.use_thread(play, dependencies=[playing.value, id(run)])
     end = model.params.run.days
     with solara.Row(gap="4px", style={"align-items": "center", "flex-wrap": "wrap"}):
-        _clock_and_buttons(run, t, playing, speed, on_reset, step, end)
+        _clock_and_buttons(run, t, tick, playing, speed, on_reset, step, end)
 
 
 def _clock_and_buttons(
-    run: _Run, t: Translator, playing: solara.Reactive[bool], speed: solara.Reactive[int],
+    run: _Run, t: Translator, tick: solara.Reactive[int], playing: solara.Reactive[bool],
+    speed: solara.Reactive[int],
     on_reset: Any, step: Any, end: int,
 ) -> None:  # fmt: skip
     """The bar's elements (a plain function: they go into the caller's row)."""
     model = run.model
-    solara.Text(
-        t._("Day {day} of {days} · {date}").format(
-            day=t.number(model.steps), days=t.number(end), date=t.day(model.steps)
-        ),
-        classes=["collabsim-clock"],
+
+    def clock() -> str:
+        day = model.steps
+        return t._("Day {day} of {days} · {date}").format(
+            day=t.number(day), days=t.number(end), date=t.day(day)
+        )
+
+    use_live(
+        tick, solara.v.Html(tag="span", class_="collabsim-clock"), lambda: {"children": [clock()]}
     )
     busy = playing.value or model.finished
     solara.Button(t._("Step 1 day"), on_click=lambda: step(1), disabled=busy, text=True)
@@ -172,7 +187,7 @@ def Sidebar(settings: Settings, t: Translator, on_settings: Any, error: str, on_
         if error:
             solara.Error(error)
         filename = f"{Path(settings.name).stem}-app.toml"
-        solara.FileDownload(
+        Download(
             lambda: saved_scenario(settings, t, filename),
             filename=filename,
             label=t._("Save as a scenario file"),
@@ -235,6 +250,20 @@ CSS = """
 .collabsim-clock { font-weight: 600; margin-right: 12px; white-space: nowrap; }
 .collabsim-downloads .v-btn { min-width: 0; }
 .collabsim-main .v-card { overflow-x: auto; }
+/* Solara's "server busy" bar slides by moving its edges, which lays out and repaints the
+   page 60 times a second while a step is drawn (with 8 sessions on one machine, most of the
+   browser's work): here it stands still, a full strip while the server works */
+.v-application--wrap > .v-progress-linear .v-progress-linear__indeterminate .long {
+  animation: none !important; left: 0 !important; right: 0 !important; }
+.v-application--wrap > .v-progress-linear .v-progress-linear__indeterminate .short {
+  display: none; }
+.vega-embed { contain: content; }
+.collabsim-table { border-collapse: collapse; margin: 8px 0; font-size: 0.9rem; }
+.collabsim-table th, .collabsim-table td { padding: 4px 8px; border-bottom: 1px solid #eee;
+  vertical-align: top; }
+.collabsim-table td:nth-child(2), .collabsim-table th:nth-child(2) { text-align: right; }
+.collabsim-table td:nth-child(1) { text-align: right; }
+.collabsim-table tbody tr:nth-child(odd) { background: #f7f7f7; }
 """
 
 

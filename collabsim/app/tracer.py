@@ -8,6 +8,7 @@ import pandas as pd
 import solara
 
 from collabsim.app import charts
+from collabsim.app.download import Download
 from collabsim.app.session import AppModel
 from collabsim.cases import Case
 from collabsim.i18n import Translator
@@ -108,7 +109,7 @@ def _Tracer(model: AppModel, t: Translator, chosen: tuple[int, int], set_chosen:
                 plan=plan, n=case.interviews
             )
         )
-        solara.FileDownload(
+        Download(
             lambda: spent.to_csv(index=False), filename=f"case-{case.id}-days.csv",
             label=t._("CSV"), mime_type="text/csv",
         )  # fmt: skip

@@ -10,23 +10,30 @@ baseline: the scenario as loaded, with the same seed, on the same day.
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import pandas as pd
 import solara
+import solara.widgets
 
 from collabsim.app import charts
+from collabsim.app.download import Download
+from collabsim.app.live import use_live
 from collabsim.app.session import AppModel
 from collabsim.i18n import Translator
 from collabsim.metrics import cohort
 from collabsim.terms import term
 
 __all__ = [
+    "LIVE",
     "HeadlineNumbers",
     "LiveCharts",
     "NetworkView",
     "WatchPage",
+    "headline_csv",
     "headline_rows",
+    "headline_table",
     "window_text",
 ]
 
@@ -120,20 +127,48 @@ def headline_rows(
     return rows
 
 
+def headline_table(rows: list[tuple[str, str, str]], t: Translator) -> str:
+    """The headline rows as the inside of an HTML table (every text escaped)."""
+    head = f"<thead><tr><th></th><th>{escape(t._('this run'))}</th>"
+    head += f"<th>{escape(t._('norm or baseline'))}</th></tr></thead>"
+    body = "".join(
+        f"<tr><td>{escape(label)}</td><td>{escape(value)}</td><td>{escape(beside)}</td></tr>"
+        for label, value, beside in rows
+    )
+    return f"{head}<tbody>{body}</tbody>"
+
+
 @solara.component
-def HeadlineNumbers(model: AppModel, baseline: AppModel | None, t: Translator, tick: int) -> None:
-    """The cohort's headline numbers so far, each beside its norm or the baseline's value."""
-    rows = solara.use_memo(lambda: headline_rows(model, baseline, t), [id(model), tick, t.lang])
+def HeadlineNumbers(
+    model: AppModel, baseline: AppModel | None, t: Translator, tick: solara.Reactive[int]
+) -> None:
+    """The cohort's headline numbers so far, each beside its norm or the baseline's value.
+
+    The table follows the run by itself (:func:`use_live`); the card redraws
+    when the warm-up ends, as its title and text then change.
+    """
+    warm = in_warmup(model)
+    _, redraw = solara.use_state(object())
+
+    def table() -> str:
+        return headline_table(headline_rows(model, baseline, t), t)
+
+    def frame() -> dict[str, Any]:
+        if in_warmup(model) != warm:
+            redraw(object())  # a new value: the card redraws
+        return {"unsafe_innerHTML": table()}
+
     title = (
         t._("Headline numbers of the warm-up so far (not the measured cohort)")
-        if in_warmup(model)
+        if warm
         else t._("Headline numbers (measured cohort so far)")
     )
     with solara.Card(title):
         solara.Markdown(window_text(model, t))
-        table = f"| | {t._('this run')} | {t._('norm or baseline')} |\n|---|---:|---|\n"
-        table += "\n".join(f"| {label} | {value} | {beside} |" for label, value, beside in rows)
-        solara.Markdown(table)
+        table_element = solara.widgets.HTML.element(
+            tag="table", attributes={"class": "collabsim-table"}
+        )
+        use_live(tick, table_element, frame)
         if baseline is None:
             solara.Text(
                 t._(
@@ -145,32 +180,36 @@ def HeadlineNumbers(model: AppModel, baseline: AppModel | None, t: Translator, t
             solara.Text(
                 t._("Baseline: the scenario as loaded, with the same seed, on the same day.")
             )
-        download = pd.DataFrame(rows, columns=["output", "value", "norm_or_baseline"])
-        solara.FileDownload(
-            lambda: download.to_csv(index=False), filename="headline.csv", label=t._("CSV"),
+        Download(
+            lambda: headline_csv(model, baseline, t), filename="headline.csv", label=t._("CSV"),
             mime_type="text/csv",
         )  # fmt: skip
 
 
+def headline_csv(model: AppModel, baseline: AppModel | None, t: Translator) -> str:
+    """The headline numbers as they are now, as CSV."""
+    rows = headline_rows(model, baseline, t)
+    return pd.DataFrame(rows, columns=["output", "value", "norm_or_baseline"]).to_csv(index=False)
+
+
 @solara.component
-def NetworkView(model: AppModel, t: Translator, tick: int) -> None:
+def NetworkView(model: AppModel, t: Translator, tick: solara.Reactive[int]) -> None:
     """The referral network with a layout that stays still from step to step."""
     layout, set_layout = solara.use_state("city")
     colour, set_colour = solara.use_state("load")
     pos = solara.use_memo(lambda: charts.network_positions(model, layout), [id(model), layout])
 
-    def draw() -> tuple[Any, pd.DataFrame]:
+    def draw() -> charts.Frame:
         with model.lock:
-            return charts.network_chart(model, pos, colour, t)
+            return (*charts.network_chart(model, pos, colour, t), charts.network_title(model, t))
 
-    spec, data = solara.use_memo(draw, [id(model), tick, layout, colour, t.lang])
     layouts = {t._("by city"): "city", t._("by kind"): "kind", t._("spring"): "spring"}
     colours = {t._("load"): "load", t._("backlog"): "backlog"}
     with solara.Card(t._("Referral network")):
         with solara.Row():
             _Toggle(layouts, layout, set_layout)
             _Toggle(colours, colour, set_colour)
-        charts.Chart(spec, data, "network", t)
+        charts.LiveChart(draw, "network", t, tick)
 
 
 @solara.component
@@ -182,30 +221,32 @@ def _Toggle(options: dict[str, str], value: str, on_value: Callable[[str], None]
 
 
 @solara.component
-def LiveCharts(model: AppModel, t: Translator, tick: int) -> None:
+def LiveCharts(model: AppModel, t: Translator, tick: solara.Reactive[int]) -> None:
     """Backlog, recent handling time, barrier events and the three indices, day by day."""
-
-    def build() -> list[tuple[str, Any, Any]]:
-        with model.lock:
-            return _live(model, t)
-
-    built = solara.use_memo(build, [id(model), tick, t.lang])
     with solara.ColumnsResponsive(12, large=6):
-        for name, spec, data in built:
+        for name, chart in LIVE.items():
             with solara.Card():
-                charts.Chart(spec, data, name, t)
+                charts.LiveChart(_drawing(model, chart, t), name, t, tick)
 
 
-def _live(model: AppModel, t: Translator) -> list[tuple[str, Any, Any]]:
-    """The four live charts' (name, specification, table)."""
-    ts = model.timeseries()
-    warm = model.warmup
-    return [
-        ("backlog", *charts.backlog_chart(ts, warm, t)),
-        ("handling-time", *charts.handling_chart(model, t)),
-        ("barrier-events", *charts.barrier_chart(ts, warm, t)),
-        ("collaboration-indices", *charts.indices_chart(ts, warm, t)),
-    ]
+LIVE: dict[str, Callable[[AppModel, Translator], tuple[charts.Spec, pd.DataFrame]]] = {
+    "backlog": lambda m, t: charts.backlog_chart(m.timeseries(), m.warmup, t),
+    "handling-time": charts.handling_chart,
+    "barrier-events": lambda m, t: charts.barrier_chart(m.timeseries(), m.warmup, t),
+    "collaboration-indices": lambda m, t: charts.indices_chart(m.timeseries(), m.warmup, t),
+}
+"""The live charts below the network, by their files' names."""
+
+
+def _drawing(
+    model: AppModel, chart: Callable[[AppModel, Translator], tuple[charts.Spec, pd.DataFrame]],
+    t: Translator,
+) -> Callable[[], charts.Frame]:  # fmt: skip
+    def draw() -> charts.Frame:
+        with model.lock:
+            return (*chart(model, t), None)
+
+    return draw
 
 
 @solara.component
@@ -214,10 +255,10 @@ def WatchPage(
 ) -> None:
     """The page: network and headline numbers side by side, the live charts below.
 
-    ``tick`` counts the model's steps: the views that read it redraw when it moves.
+    ``tick`` counts the model's steps: the charts and the headline numbers follow
+    it by themselves (:func:`use_live`), so a step redraws nothing around them.
     """
-    day = tick.value  # the one subscriber: the views below redraw with it
     with solara.ColumnsResponsive(12, large=[7, 5]):
-        NetworkView(model, t, day)
-        HeadlineNumbers(model, baseline, t, day)
-    LiveCharts(model, t, day)
+        NetworkView(model, t, tick)
+        HeadlineNumbers(model, baseline, t, tick)
+    LiveCharts(model, t, tick)
