@@ -112,6 +112,21 @@ def test_a_step_sends_the_charts_tables_and_leaves_the_rest_of_the_page_alone() 
     rc.close()  # type: ignore[attr-defined]
 
 
+def test_the_headline_card_says_when_the_warm_up_ends() -> None:
+    """The card's title changes once, when the run passes the warm-up."""
+    _, rc = _page()
+    step = _buttons(rc)["Step 7 days"]
+    assert "Headline numbers of the warm-up so far" in _titles(rc)
+    for _ in range(53):  # day 371: past the warm-up's 365 days
+        step.click()
+    assert "Headline numbers (measured cohort so far)" in _titles(rc)
+    rc.close()  # type: ignore[attr-defined]
+
+
+def _titles(rc: object) -> str:
+    return " ".join(str(w.children) for w in rc.find(v.CardTitle).widgets)  # type: ignore[attr-defined]
+
+
 def test_each_session_builds_its_own_model() -> None:
     sessions = [_page() for _ in range(2)]
     _buttons(sessions[0][1])["Step 7 days"].click()

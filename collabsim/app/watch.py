@@ -150,13 +150,10 @@ def HeadlineNumbers(
     warm = in_warmup(model)
     _, redraw = solara.use_state(object())
 
-    def table() -> str:
-        return headline_table(headline_rows(model, baseline, t), t)
-
     def frame() -> dict[str, Any]:
         if in_warmup(model) != warm:
             redraw(object())  # a new value: the card redraws
-        return {"unsafe_innerHTML": table()}
+        return {"unsafe_innerHTML": headline_table(headline_rows(model, baseline, t), t)}
 
     title = (
         t._("Headline numbers of the warm-up so far (not the measured cohort)")
