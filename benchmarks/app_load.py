@@ -31,21 +31,12 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LAPTOP: ViewportSize = {"width": 1366, "height": 768}
+sys.path.insert(0, str(ROOT))
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, LAPTOP  # noqa: E402
+
 TIMEOUT = 120_000  # ms, for opening a page
 
 # Click "Step 1 day" and resolve with the milliseconds until the clock shows ``day``
@@ -200,7 +191,7 @@ async def measure(sessions: int, clicks: int, after: list[float], log: Path) -> 
     try:
         fresh = rss_mib(proc.pid)
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             # a warm-up session imports and caches what every session shares; then goes
             context, page, _ = await open_session(browser, url)
             await step(page, 3, _set(asyncio.Event()))

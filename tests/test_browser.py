@@ -35,26 +35,15 @@ import collabsim
 from collabsim.app.session import CONTROLS, Settings
 from collabsim.i18n import Translator, translator
 from collabsim.terms import term
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, LAPTOP
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "jakarta-baseline.toml"
-CHROMIUM = Path("/usr/bin/chromium")
 ON_CI = bool(os.environ.get("CI"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SERVER_START_TIMEOUT = 60.0  # seconds until GET / answers
 CDN_CACHE = Path(assets.proxy_cache_dir)  # what tools/fetch-solara-assets fills
 CDN_PATH = "/_solara/cdn/"
 UI_TIMEOUT = 45_000  # ms: this machine has 2 cores and may be busy
-LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 CHART = ".vega-embed .chart-wrapper > .marks"  # a drawn Vega chart (svg or canvas)
 TOOLTIP = "#vg-tooltip-element.visible"
 FRAMEWORK = ("Play Interval", "Render Interval", "Use Threads", "Model Parameters", "PAGE 0")
@@ -87,7 +76,6 @@ from playwright.sync_api import (  # noqa: E402
     Page,
     Playwright,
     Response,
-    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -661,6 +649,36 @@ def test_charts_are_large_enough_and_show_values_on_hover(
         assert re.search(r"\d", text), text
         assert re.search(decimal, text), f"no decimal {decimal!r} in the tooltip: {text!r}"
         assert not re.search(other, text), f"a number in the wrong language: {text!r}"
+
+
+def _pixels(chart: Locator) -> str:
+    """What a drawn chart shows, as text: its canvas as a data URL, or its SVG."""
+    text: str = chart.evaluate("e => e.toDataURL ? e.toDataURL() : e.outerHTML")
+    return text
+
+
+@pytest.mark.timeout(180)
+def test_a_chart_out_of_view_waits_and_catches_up_when_scrolled_to(server: str, page: Page) -> None:
+    """A step redraws only the charts in view; one below the fold shows the run once seen."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    t = _open(page, server)
+    _step(page, t, 7)
+    indices = _five_charts(page, errors).last  # the lowest chart on the page
+    page.evaluate("window.scrollTo(0, 0)")
+    box = indices.bounding_box()
+    assert box is not None and box["y"] > LAPTOP["height"] + 200, box
+    before = _pixels(indices)
+    _step(page, t, 7)
+    page.wait_for_timeout(2000)  # time enough to draw the new days, were it drawn
+    assert _pixels(indices) == before, "a chart out of view was drawn anew on a step"
+
+    indices.scroll_into_view_if_needed()
+    _until(page, lambda: _pixels(indices) != before, "the chart to show days 8-14 once in view")
+    seen = _pixels(indices)
+    _step(page, t, 7)
+    _until(page, lambda: _pixels(indices) != seen, "the chart in view to follow the next step")
+    assert not errors, errors
 
 
 @pytest.mark.timeout(180)
