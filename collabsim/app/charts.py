@@ -522,7 +522,8 @@ def LiveChart(
         t: the language.
         tick: counts the run's steps.
     """
-    newest = solara.use_ref(draw())
+    # drawn here once; after that by ``moved``, after each step and each render
+    newest = solara.use_ref(solara.use_memo(draw, []))
 
     def files() -> tuple[Callable[[], str], Callable[[], bytes]]:
         def csv() -> str:
