@@ -1,18 +1,22 @@
 """A national-scale network: k copies of Jakarta, each a region of its own (run on demand).
 
-Usage: .venv/bin/python benchmarks/national.py [--k 1 10 30 100] [--days 455]
+Usage: .venv/bin/python benchmarks/national.py [--k 1 10 30 100] [--days 455] [--repeats 1]
 
 Each copy has Jakarta's cities (renamed ``<city> #r``), agencies and case
 volumes; the baseline's province-level agencies (the hub, safe houses, ...)
-serve their own copy, as a province's would. For each k the script runs one
-simulation in a fresh process (lean trail) and prints agencies, cases, wall
-time, time per case relative to k=1, and peak memory (max RSS).
+serve their own copy, as a province's would. For each k the script runs the
+simulation in a fresh process (lean trail), ``--repeats`` times, taking the
+sizes of k in turn so that a change in the machine's load falls on every k
+alike. It prints agencies, cases, the median wall time (with its range),
+the median time per case relative to k=1's, and peak memory (the largest
+max RSS).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -61,21 +65,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--k", type=int, nargs="+", default=[1, 10, 30, 100])
     parser.add_argument("--days", type=int, default=455)
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each k (medians)")
     args = parser.parse_args()
-    head = ("k", "agencies", "cases", "wall s", "ms/case", "x k=1", "MiB")
-    print("{:>4} {:>9} {:>8} {:>8} {:>8} {:>6} {:>7}".format(*head))
+    runs: dict[int, list[list[float]]] = {k: [] for k in args.k}
+    for rep in range(args.repeats):
+        for k in args.k:
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(k), str(args.days), str(Path(__file__).parent)],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            if out.returncode:
+                sys.exit(f"k={k} failed:\n{out.stderr.strip().splitlines()[-1]}")
+            runs[k].append(json.loads(out.stdout.splitlines()[-1]))
+            print(f"run {rep + 1}/{args.repeats}, k={k}: {runs[k][-1][2]:.2f} s", file=sys.stderr)
+    head = ("k", "agencies", "cases", "wall s", "(min", "max)", "ms/case", "x k=1", "MiB")
+    print("{:>4} {:>9} {:>8} {:>8} {:>7} {:>7} {:>8} {:>6} {:>7}".format(*head))
     first = None
-    for k in args.k:
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(k), str(args.days), str(Path(__file__).parent)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        agencies, cases, wall, rss = json.loads(out.stdout.splitlines()[-1])
+    for k, rows in runs.items():
+        agencies, cases = rows[0][0], rows[0][1]
+        walls = [r[2] for r in rows]
+        wall = statistics.median(walls)
         per_case = 1000 * wall / cases
         first = first or per_case
+        rss = max(r[3] for r in rows)
         print(
-            f"{k:>4} {agencies:>9,} {cases:>8,} {wall:>8.2f} {per_case:>8.3f} "
-            f"{per_case / first:>6.2f} {rss / 2**20:>7.0f}"
+            f"{k:>4} {agencies:>9,} {cases:>8,} {wall:>8.2f} {min(walls):>7.2f} {max(walls):>7.2f} "
+            f"{per_case:>8.3f} {per_case / first:>6.2f} {rss / 2**20:>7.0f}"
         )
 
 
