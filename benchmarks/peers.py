@@ -18,9 +18,10 @@ import heapq
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def run_simpy(s: Scenario, days: int, seed: int) -> float:
     times: list[float] = []
     idx = range(len(stations))
 
-    def case(k: int) -> object:
+    def case(k: int) -> Generator[simpy.Event, Any, None]:
         start = env.now
         while True:
             with servers[k].request() as req:
@@ -86,7 +87,7 @@ def run_simpy(s: Scenario, days: int, seed: int) -> float:
                 return
             k = nxt
 
-    def arrivals() -> object:
+    def arrivals() -> Generator[simpy.Event, Any, None]:
         while True:
             yield env.timeout(rng.expovariate(rate))
             k = rng.choices(idx, entry)[0]
@@ -175,6 +176,8 @@ def main() -> None:
     args = parser.parse_args()
     s = load_scenario(SCENARIO)
     days = round(args.years * 365)
+    if days <= s.run.warmup_days:
+        parser.error(f"--years must leave days after the warm-up of {s.run.warmup_days} days")
     rate, entry, routing, stations = network(s)
     theory = jackson(rate, np.array(entry), np.array(routing), stations)["w"]
     peers: dict[str, Callable[[Scenario, int, int], float]] = {
