@@ -14,6 +14,7 @@ with the lean trail, as experiments do, and again with the full trail.
 from __future__ import annotations
 
 import argparse
+import gc
 import heapq
 import random
 import statistics
@@ -188,6 +189,7 @@ def main() -> None:
     means: dict[str, list[float]] = {k: [] for k in peers}
     for rep in range(args.repeats):
         for name, fn in peers.items():
+            gc.collect()  # a clean heap: what the last model left is not charged to this one
             start = time.perf_counter()
             means[name].append(fn(s, days, rep + 1))
             times[name].append(time.perf_counter() - start)

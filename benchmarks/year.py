@@ -10,6 +10,7 @@ over ``--runs`` seeds; and the whole ``collabsim.run`` (with the output tables).
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -45,6 +46,7 @@ def main() -> None:
     times: dict[str, list[float]] = {k: [] for k in variants}
     for seed in range(1, args.runs + 1):
         for name, fn in variants.items():
+            gc.collect()  # a clean heap: what the last run left is not charged to this one
             start = time.perf_counter()
             fn(seed)
             times[name].append(time.perf_counter() - start)
