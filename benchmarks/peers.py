@@ -5,8 +5,9 @@ Usage: .venv/bin/python benchmarks/peers.py [--years 10] [--repeats 3]
 The network is ``benchmarks/frictionless.toml``: six stations, exponential
 services, probabilistic routing, every barrier off and no latency, so that
 all three simulate the same open Jackson network. Each is timed on the
-model alone (building and running it, no output tables), side by side in this
-process; the table gives medians over the repeats and ratios to the peers,
+model alone (building and running it, no output tables), side by side in
+this process, each on a clean heap (the garbage of the one before collected
+first); the table gives medians over the repeats and ratios to the peers,
 and the mean time in system of each, with the theory's value. collabsim runs
 with the lean trail, as experiments do, and again with the full trail.
 """

@@ -3,8 +3,9 @@
 Usage: .venv/bin/python benchmarks/year.py [--runs 7]
 
 Times the model alone (building and running the baseline's whole run: a year
-of warm-up, the cohort's year and a year of follow-up), side by side in this process, as medians
-over ``--runs`` seeds; and the whole ``collabsim.run`` (with the output tables).
+of warm-up, the cohort's year and a year of follow-up), side by side in this
+process, as medians over ``--runs`` seeds, each run on a clean heap; and the
+whole ``collabsim.run`` (with the output tables).
 """
 
 from __future__ import annotations
