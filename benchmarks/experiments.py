@@ -6,20 +6,28 @@ Each repetition runs ``--reps`` replications of the Jakarta baseline into a
 fresh folder, side by side in this process; the table gives medians and the
 speed-up over serial. "2 processes" starts its workers each time (as one
 command does); "2 processes, warm" reuses them (as a notebook's second
-experiment does). The Dask cluster (2 worker processes, 1 thread each, on
-127.0.0.1) is started once, outside the timing.
+experiment does). The Dask cluster (a scheduler and 2 worker processes of 1
+thread each, on 127.0.0.1) is started for its own runs, outside the timing,
+by the ``dask`` commands of docs/experiments.md, and stopped after them: a
+``LocalCluster`` would run its scheduler on a thread of this process, and a
+cluster left running takes CPU from the other runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from distributed import LocalCluster
+from distributed import Client
 
 from collabsim.experiments import replicate
 from collabsim.experiments.execution import _drop_pool
@@ -28,38 +36,68 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "jakarta-baseline.toml"
 
 
+@contextmanager
+def dask_cluster(workers: int = 2) -> Iterator[str]:
+    """A Dask scheduler and its worker processes, started as commands; yields its address."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).with_name("dask"))
+    local = ["--host", "127.0.0.1", "--no-dashboard"]
+    commands = [
+        [dask, "scheduler", "--port", str(port), *local],
+        [dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1", *local],
+    ]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for cmd in commands
+    ]
+    try:
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reps", type=int, default=12)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, tempfile.TemporaryDirectory() as tmp:  # fmt: skip
-        address = cluster.scheduler_address
+    with tempfile.TemporaryDirectory() as tmp:
         count = iter(range(10_000))
 
-        def run(**kw: object) -> None:
-            replicate(BASELINE, args.reps, seed=1, out=Path(tmp) / str(next(count)), **kw)  # type: ignore[arg-type]
+        def run(reps: int = args.reps, **kw: object) -> None:
+            replicate(BASELINE, reps, seed=1, out=Path(tmp) / str(next(count)), **kw)  # type: ignore[arg-type]
 
-        def cold() -> None:
+        def timed(**kw: Any) -> float:
+            start = time.perf_counter()
+            run(**kw)
+            return time.perf_counter() - start
+
+        def cold() -> float:
             _drop_pool()
-            run(workers=2)
+            return timed(workers=2)
 
-        ways: dict[str, Callable[[], None]] = {
-            "serial": lambda: run(workers=1),
+        def dask() -> float:  # its processes would take CPU from the others' runs
+            with dask_cluster() as address:
+                run(2, scheduler=address)  # the workers' imports, untimed
+                return timed(scheduler=address)
+
+        ways: dict[str, Callable[[], float]] = {
+            "serial": lambda: timed(workers=1),
             "2 processes": cold,
-            "2 processes, warm": lambda: run(workers=2),
-            "Dask, 2 workers": lambda: run(scheduler=address),
+            "2 processes, warm": lambda: timed(workers=2),
+            "Dask, 2 workers": dask,
         }
-        run(scheduler=address)  # warm the Dask workers' imports
         times: dict[str, list[float]] = {k: [] for k in ways}
         for _ in range(args.repeats):
             for name, fn in ways.items():
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
+                times[name].append(fn())
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"{args.reps} replications of the Jakarta baseline, {args.repeats} repeats")
     for name, v in times.items():
