@@ -85,7 +85,7 @@ def main() -> None:
 
         def dask() -> float:  # its processes would take CPU from the others' runs
             with dask_cluster() as address:
-                run(2, scheduler=address)  # the workers' imports, untimed
+                run(4, scheduler=address)  # the workers' imports and first runs, untimed
                 return timed(scheduler=address)
 
         ways: dict[str, Callable[[], float]] = {
