@@ -16,51 +16,22 @@ cluster left running takes CPU from the other runs.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from distributed import Client
 
 from collabsim.experiments import replicate
 from collabsim.experiments.execution import _drop_pool
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.dask_cluster import dask_cluster  # noqa: E402
+
 BASELINE = ROOT / "scenarios" / "jakarta-baseline.toml"
-
-
-@contextmanager
-def dask_cluster(workers: int = 2) -> Iterator[str]:
-    """A Dask scheduler and its worker processes, started as commands; yields its address."""
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    address = f"tcp://127.0.0.1:{port}"
-    dask = str(Path(sys.executable).with_name("dask"))
-    local = ["--host", "127.0.0.1", "--no-dashboard"]
-    commands = [
-        [dask, "scheduler", "--port", str(port), *local],
-        [dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1", *local],
-    ]
-    procs = [
-        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for cmd in commands
-    ]
-    try:
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(workers, timeout=120)
-        yield address
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(timeout=60)
 
 
 def main() -> None:
@@ -71,8 +42,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         count = iter(range(10_000))
 
-        def run(reps: int = args.reps, **kw: object) -> None:
-            replicate(BASELINE, reps, seed=1, out=Path(tmp) / str(next(count)), **kw)  # type: ignore[arg-type]
+        def run(reps: int = args.reps, **kw: Any) -> None:
+            replicate(BASELINE, reps, seed=1, out=Path(tmp) / str(next(count)), **kw)
 
         def timed(**kw: Any) -> float:
             start = time.perf_counter()
@@ -84,7 +55,7 @@ def main() -> None:
             return timed(workers=2)
 
         def dask() -> float:  # its processes would take CPU from the others' runs
-            with dask_cluster() as address:
+            with dask_cluster(Path(tmp)) as address:
                 run(4, scheduler=address)  # the workers' imports and first runs, untimed
                 return timed(scheduler=address)
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from collabsim.experiments.store import StoreMismatch, load_results
 from collabsim.experiments.sweep import load_experiment, sweep
 from collabsim.loading import ScenarioError
 from tests.conftest import BASELINE, ROOT
+from tests.dask_cluster import dask_cluster as local_dask
 
 SHORT = '"run.days" = 120\n"run.warmup_days" = 20\n'
 
@@ -157,36 +156,11 @@ def test_shipped_experiment_files_are_valid() -> None:
         assert scenario.exists(), f
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def dask_cluster(tmp_path: Path) -> Iterator[str]:
     """A Dask scheduler and two workers on 127.0.0.1 (separate processes)."""
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    dask = str(Path(sys.executable).parent / "dask")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path}
-    scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
-    worker = [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
-    procs = [subprocess.Popen(scheduler, **quiet)]  # type: ignore[call-overload]
-    time.sleep(1.5)
-    for _ in range(2):
-        procs.append(subprocess.Popen([*worker, "--host", "127.0.0.1"], **quiet))  # type: ignore[call-overload]
-    from distributed import Client
-
-    with Client(address, timeout="30s") as client:
-        client.wait_for_workers(2, timeout=60)
-    try:
+    with local_dask(tmp_path) as address:
         yield address
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
 
 
 def test_serial_processes_and_dask_give_identical_results(
